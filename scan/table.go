@@ -1,0 +1,76 @@
+package scan
+
+// Type is the type of a decoded column.
+type Type uint8
+
+const (
+	Int    Type = iota + 1 // any Parquet integer (signed or unsigned, any width) -> Ints
+	Float                  // FLOAT or DOUBLE -> Floats (NaN is null)
+	Bool                   // BOOLEAN -> Bools
+	String                 // BYTE_ARRAY/UTF8 (dictionary or plain encoded) -> Codes + Dict
+)
+
+func (t Type) String() string {
+	switch t {
+	case Int:
+		return "INT"
+	case Float:
+		return "FLOAT"
+	case Bool:
+		return "BOOL"
+	case String:
+		return "STRING"
+	}
+	return "UNSUPPORTED"
+}
+
+// Column is one decoded column in the table's row order. Exactly one of Ints, Floats, Bools or Codes
+// is set, by Type, with one entry per row.
+//
+// Nulls has bit i set when row i is null (Parquet null, or NaN for floats); it is nil when the
+// column has no nulls. A null row holds 0 (or false) in the value slice, and for String columns the
+// code len(Dict), one past the dictionary, so a lookup table of len(Dict)+1 entries handles nulls
+// without consulting the bitmap.
+type Column struct {
+	Name   string
+	Type   Type
+	Ints   []int64
+	Floats []float64
+	Bools  []bool
+	Codes  []uint32
+	Dict   []string // distinct strings of the file, each once; order is unspecified
+	Nulls  []uint64
+}
+
+// IsNull reports whether row i is null.
+func (c *Column) IsNull(i int) bool {
+	return c.Nulls != nil && c.Nulls[i>>6]&(1<<(uint(i)&63)) != 0
+}
+
+// NullCode is the code of a null row in a String column.
+func (c *Column) NullCode() uint32 { return uint32(len(c.Dict)) }
+
+// Table holds the decoded columns of one file restricted to the timeframe, with rows ordered by
+// (group, timestamp); rows of one group with equal timestamps keep their file order.
+type Table struct {
+	Rows int
+	// Group is the group (user) id column; Int or String.
+	Group *Column
+	// TS holds the timestamps as order-preserving int64 keys: the values themselves for an integer
+	// timestamp column, and for a float one a monotonic mapping of the float64 bits (so comparisons
+	// and equality are exact, but differences are not times).
+	TS []int64
+	// GroupStarts has one entry per group plus one: group g owns rows [GroupStarts[g], GroupStarts[g+1]).
+	GroupStarts []uint32
+	// Columns holds the requested columns by name (the group and timestamp columns too when requested).
+	Columns map[string]*Column
+	// WasSorted is true when the file's rows were already in (group, timestamp) order.
+	WasSorted bool
+	// RowGroups and SkippedRowGroups count the file's row groups and those the timeframe excluded.
+	RowGroups, SkippedRowGroups int
+	// FileRows is the file's row count before the timeframe was applied.
+	FileRows int64
+}
+
+// Groups returns the number of groups in the table.
+func (t *Table) Groups() int { return len(t.GroupStarts) - 1 }
