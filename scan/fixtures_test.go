@@ -1,0 +1,121 @@
+package scan
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// writeGroups writes each slice of rows as one row group of a new file in t.TempDir() and returns
+// its path.
+func writeGroups[T any](t testing.TB, groups [][]T, opts ...parquet.WriterOption) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "part.parquet")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	w := parquet.NewGenericWriter[T](fh, opts...)
+	for _, rows := range groups {
+		if len(rows) == 0 {
+			continue
+		}
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// writeRows writes rows as a single row group.
+func writeRows[T any](t testing.TB, rows []T, opts ...parquet.WriterOption) string {
+	t.Helper()
+	return writeGroups(t, [][]T{rows}, opts...)
+}
+
+// mustRead reads path with req and fails the test on error.
+func mustRead(t testing.TB, path string, req Request) *Table {
+	t.Helper()
+	tbl, err := ReadPath(path, req)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	checkTable(t, tbl)
+	return tbl
+}
+
+// checkTable verifies the invariants every table must hold.
+func checkTable(t testing.TB, tbl *Table) {
+	t.Helper()
+	if len(tbl.TS) != tbl.Rows {
+		t.Fatalf("len(TS) = %d, Rows = %d", len(tbl.TS), tbl.Rows)
+	}
+	if len(tbl.GroupStarts) == 0 || tbl.GroupStarts[0] != 0 || int(tbl.GroupStarts[len(tbl.GroupStarts)-1]) != tbl.Rows && tbl.Rows > 0 {
+		t.Fatalf("bad GroupStarts %v for %d rows", tbl.GroupStarts, tbl.Rows)
+	}
+	cols := map[string]*Column{"(group)": tbl.Group}
+	for name, c := range tbl.Columns {
+		cols[name] = c
+	}
+	for name, c := range cols {
+		n := 0
+		switch c.Type {
+		case Int:
+			n = len(c.Ints)
+		case Float:
+			n = len(c.Floats)
+		case Bool:
+			n = len(c.Bools)
+		case String:
+			n = len(c.Codes)
+			seen := make(map[string]bool, len(c.Dict))
+			for _, s := range c.Dict {
+				if seen[s] {
+					t.Fatalf("column %s: %q twice in the dictionary", name, s)
+				}
+				seen[s] = true
+			}
+			for i, code := range c.Codes {
+				if code > uint32(len(c.Dict)) || (code == uint32(len(c.Dict))) != c.IsNull(i) {
+					t.Fatalf("column %s row %d: code %d, dict %d, null %v", name, i, code, len(c.Dict), c.IsNull(i))
+				}
+			}
+		default:
+			t.Fatalf("column %s: type %v", name, c.Type)
+		}
+		if n != tbl.Rows {
+			t.Fatalf("column %s has %d rows, table %d", name, n, tbl.Rows)
+		}
+		if c.Nulls != nil && len(c.Nulls) != (n+63)/64 {
+			t.Fatalf("column %s: %d null words for %d rows", name, len(c.Nulls), n)
+		}
+	}
+	for g := 0; g < tbl.Groups(); g++ {
+		a, b := tbl.GroupStarts[g], tbl.GroupStarts[g+1]
+		if a >= b {
+			t.Fatalf("group %d is empty: [%d, %d)", g, a, b)
+		}
+		for i := a + 1; i < b; i++ {
+			if tbl.TS[i] < tbl.TS[i-1] {
+				t.Fatalf("group %d: ts not ordered at row %d", g, i)
+			}
+		}
+	}
+}
+
+// strAt returns the string of row i of a String column, or "<null>".
+func strAt(c *Column, i int) string {
+	if c.IsNull(i) {
+		return "<null>"
+	}
+	return c.Dict[c.Codes[i]]
+}

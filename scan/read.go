@@ -1,0 +1,310 @@
+package scan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// Request says what Read decodes.
+type Request struct {
+	// GroupColumn is the group (user) id column, integer or string, without nulls.
+	GroupColumn string
+	// TimestampColumn is the timestamp column, integer or float, without nulls or NaN.
+	TimestampColumn string
+	// Columns are the other columns to decode; they may include the group and timestamp columns.
+	Columns []string
+	// From and To, when set, restrict the rows to From <= ts < To. For a float timestamp column
+	// the comparison is numeric and exact.
+	From, To *int64
+}
+
+// maxTableRows bounds a table so that row positions fit in uint32 with one to spare.
+const maxTableRows = math.MaxUint32 - 1
+
+// ReadPath opens the file at path, reads it and closes it.
+func ReadPath(path string, req Request) (*Table, error) {
+	f, closer, err := OpenPath(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return f.Read(req)
+}
+
+// Read decodes the requested columns of the rows in the timeframe, ordered by (group, ts) with
+// ties in file order. Row groups whose timestamp statistics lie outside the timeframe are not
+// read. Null group ids and null or NaN timestamps among the rows read are errors.
+func (f *File) Read(req Request) (t *Table, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("read %s: %w: %v", f.name, ErrCorrupt, p)
+		}
+	}()
+	gspec, err := f.column("read", req.GroupColumn)
+	if err != nil {
+		return nil, err
+	}
+	if gspec.info.Type != Int && gspec.info.Type != String {
+		return nil, fmt.Errorf("read %s: group column %q must be integer or string, not %s", f.name, req.GroupColumn, gspec.info.Physical)
+	}
+	tspec, err := f.column("read", req.TimestampColumn)
+	if err != nil {
+		return nil, err
+	}
+	if tspec.info.Type != Int && tspec.info.Type != Float {
+		return nil, fmt.Errorf("read %s: timestamp column %q must be integer or float, not %s", f.name, req.TimestampColumn, tspec.info.Physical)
+	}
+	specs := []*columnSpec{gspec, tspec}
+	for _, name := range req.Columns {
+		s, err := f.column("read", name)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+
+	tf := makeTimeframe(tspec.info.Type, req.From, req.To)
+	t = &Table{RowGroups: len(f.pq.RowGroups()), FileRows: f.pq.NumRows()}
+	var groups []int
+	total := 0
+	for rg, g := range f.pq.RowGroups() {
+		if tf.set() && f.outside(tspec, rg, tf) {
+			t.SkippedRowGroups++
+			continue
+		}
+		n := g.NumRows()
+		if n < 0 || int64(total)+n > maxTableRows {
+			return nil, fmt.Errorf("read %s: row group %d has %d rows, more than a table holds", f.name, rg, n)
+		}
+		if n > 0 {
+			groups = append(groups, rg)
+			total += int(n)
+		}
+	}
+
+	cols := make(map[string]*Column, len(specs))
+	for _, s := range specs {
+		if _, done := cols[s.info.Name]; done {
+			continue
+		}
+		c, err := f.decodeColumn(s, groups, total)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f.name, err)
+		}
+		cols[s.info.Name] = c
+	}
+	group, tsCol := cols[req.GroupColumn], cols[req.TimestampColumn]
+	if group.Nulls != nil {
+		return nil, fmt.Errorf("read %s: group column %q has null values", f.name, req.GroupColumn)
+	}
+	if tsCol.Nulls != nil {
+		return nil, fmt.Errorf("read %s: timestamp column %q has null or NaN values", f.name, req.TimestampColumn)
+	}
+	ts := tsCol.Ints
+	if tsCol.Type == Float {
+		ts = make([]int64, total)
+		for i, v := range tsCol.Floats {
+			ts[i] = FloatKey(v)
+		}
+	}
+
+	sel := tf.filter(ts)
+	idx, sorted := order(group, ts, sel)
+	if idx != nil {
+		// In sorted order idx is the increasing selection and can be applied in place.
+		seen := make(map[*Column]bool, len(cols))
+		for _, c := range cols {
+			if !seen[c] {
+				seen[c] = true
+				gatherColumn(c, idx, sorted)
+			}
+		}
+		if tsCol.Type == Int {
+			ts = tsCol.Ints
+		} else {
+			ts = gather(ts, idx, sorted)
+		}
+	}
+
+	t.Rows = len(ts)
+	t.Group = group
+	t.TS = ts
+	t.WasSorted = sorted
+	if group.Type == Int {
+		t.GroupStarts = groupStarts(group.Ints)
+	} else {
+		t.GroupStarts = groupStarts(group.Codes)
+	}
+	t.Columns = make(map[string]*Column, len(req.Columns))
+	for _, name := range req.Columns {
+		t.Columns[name] = cols[name]
+	}
+	return t, nil
+}
+
+// order decides the final row order of the selected rows (all rows when sel is nil). It returns
+// the rows to take, in order (nil: all rows as they are), and whether the selection was already
+// ordered by (group, ts).
+func order(group *Column, ts []int64, sel []uint32) (idx []uint32, sorted bool) {
+	tsSel := pick(ts, sel)
+	var rank []uint32
+	groups := 0
+	if group.Type == Int {
+		g := pick(group.Ints, sel)
+		if sortedPairs(g, tsSel) {
+			return sel, true
+		}
+		rank, groups = denseIntRanks(g)
+	} else {
+		ranks := stringRanks(group.Dict)
+		codes := group.Codes
+		n := len(codes)
+		if sel != nil {
+			n = len(sel)
+		}
+		rank = make([]uint32, n)
+		if sel == nil {
+			for i, c := range codes {
+				rank[i] = ranks[c]
+			}
+		} else {
+			for i, p := range sel {
+				rank[i] = ranks[codes[p]]
+			}
+		}
+		if sortedPairs(rank, tsSel) {
+			return sel, true
+		}
+		groups = len(group.Dict)
+	}
+	perm := sortPermutation(rank, groups, tsSel)
+	if sel != nil {
+		for i, p := range perm {
+			perm[i] = sel[p]
+		}
+	}
+	return perm, false
+}
+
+// timeframe is a half-open range of timestamp keys (see Table.TS).
+type timeframe struct {
+	hasLo, hasHi bool
+	lo, hi       int64
+}
+
+// makeTimeframe converts the request's bounds to keys of the timestamp column's type.
+func makeTimeframe(typ Type, from, to *int64) timeframe {
+	var tf timeframe
+	key := func(v int64) int64 {
+		if typ == Float {
+			return FloatKey(ceilFloat(v))
+		}
+		return v
+	}
+	if from != nil {
+		tf.hasLo, tf.lo = true, key(*from)
+	}
+	if to != nil {
+		tf.hasHi, tf.hi = true, key(*to)
+	}
+	return tf
+}
+
+func (tf timeframe) set() bool { return tf.hasLo || tf.hasHi }
+
+// keeps reports whether key k lies in the timeframe.
+func (tf timeframe) keeps(k int64) bool {
+	return (!tf.hasLo || k >= tf.lo) && (!tf.hasHi || k < tf.hi)
+}
+
+// filter returns the positions of the keys inside the timeframe, or nil when all are.
+func (tf timeframe) filter(ts []int64) []uint32 {
+	if !tf.set() {
+		return nil
+	}
+	first := -1
+	for i, k := range ts {
+		if !tf.keeps(k) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	sel := make([]uint32, first, len(ts))
+	for i := range sel {
+		sel[i] = uint32(i)
+	}
+	for i := first + 1; i < len(ts); i++ {
+		if tf.keeps(ts[i]) {
+			sel = append(sel, uint32(i))
+		}
+	}
+	return sel
+}
+
+// outside reports whether the statistics of the timestamp column prove that row group rg has
+// no row in the timeframe. Missing or unusable statistics never skip a row group.
+func (f *File) outside(ts *columnSpec, rg int, tf timeframe) bool {
+	if tf.hasLo && tf.hasHi && tf.lo >= tf.hi {
+		return true // an empty timeframe keeps nothing
+	}
+	md := f.pq.Metadata()
+	if rg >= len(md.RowGroups) || ts.leaf < 0 || ts.leaf >= len(md.RowGroups[rg].Columns) {
+		return false
+	}
+	st := &md.RowGroups[rg].Columns[ts.leaf].MetaData.Statistics
+	lo, ok1 := statKey(ts, st.MinValue)
+	hi, ok2 := statKey(ts, st.MaxValue)
+	if !ok1 || !ok2 {
+		return false
+	}
+	return (tf.hasHi && lo >= tf.hi) || (tf.hasLo && hi < tf.lo)
+}
+
+// statKey decodes a plain-encoded statistics value of the timestamp column to a key.
+func statKey(ts *columnSpec, b []byte) (int64, bool) {
+	switch ts.kind {
+	case format.Int32:
+		if len(b) != 4 {
+			return 0, false
+		}
+		v := binary.LittleEndian.Uint32(b)
+		if ts.unsigned {
+			return int64(v), true
+		}
+		return int64(int32(v)), true
+	case format.Int64:
+		if len(b) != 8 {
+			return 0, false
+		}
+		v := binary.LittleEndian.Uint64(b)
+		if ts.unsigned && v > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(v), true
+	case format.Float:
+		if len(b) != 4 {
+			return 0, false
+		}
+		v := float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		if math.IsNaN(v) {
+			return 0, false
+		}
+		return FloatKey(v), true
+	case format.Double:
+		if len(b) != 8 {
+			return 0, false
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		if math.IsNaN(v) {
+			return 0, false
+		}
+		return FloatKey(v), true
+	}
+	return 0, false
+}
