@@ -1,0 +1,26 @@
+// Package kernels holds the pure compute of a query over one file's columns: row predicates as
+// bitsets, per-group counts, sums and targets, sequence and funnel matching with one cursor per
+// group, aggregations over group sets and dictionary encoding of non-string columns.
+//
+// # Data model
+//
+// A table of R rows is ordered by (group, timestamp). starts has G+1 entries and group g owns the
+// rows [starts[g], starts[g+1]); starts[0] == 0 and starts[G] == R. Timestamps ts are
+// order-preserving int64 keys, non-decreasing within a group. A column is a typed slice of R values
+// with an optional null bitmap (bit i set when row i is null; nil when no row is null). String
+// columns (and non-string columns after EncodeInt64, EncodeFloat64 or EncodeBool) are uint32 codes
+// into a per-file dictionary, and a null row holds the code len(dict). Row sets are Bitsets of
+// (R+63)/64 words with the bits past R zero. Group sets are roaring bitmaps of group indexes < G.
+//
+// # Contract
+//
+// Kernels write into caller-supplied buffers and do not allocate, except the Encode functions,
+// which return a new dictionary, and the Target and GroupsReaching functions, which grow the
+// destination bitmap. They return no errors and do not check their preconditions: each function
+// documents what the caller must guarantee (lengths, code ranges, sortedness), and the caller
+// (package worker) stops bad input at its boundary. Inner loops hold no interface calls, closures,
+// maps, defer or allocation; the variant for an operator is chosen once per call.
+//
+// This package imports only the standard library and github.com/RoaringBitmap/roaring/v2: no I/O,
+// no JSON, no logging.
+package kernels
