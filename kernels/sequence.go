@@ -1,0 +1,86 @@
+package kernels
+
+import (
+	"math/bits"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// SequenceReach sets reached[g] to the number of steps group g completes, in order, for every
+// group g in groups (nil means every group); every other group gets 0.
+//
+// Step i is the row mask steps[i]. A group's rows are walked once, in (timestamp, row) order, with
+// a cursor on the next step: step 0 is reached at the group's first row in steps[0], at timestamp
+// T0; step i > 0 is reached at the first later row in steps[i] whose timestamp is strictly greater
+// than T(i-1), and sets Ti. Rows with equal timestamps therefore never chain, a row serves at most
+// one step, the earliest match is always taken, and a later repeat of an earlier step changes
+// nothing. Because the rows are sorted by timestamp, this greedy walk finds exactly the chain of
+// earliest timestamps T0 < T1 < ... of the query language, with no backtracking. It skips 64 rows
+// at a time where the current step's mask is empty.
+//
+// Preconditions: len(steps) <= 65535; each step mask covers len(ts) rows; starts[0] == 0,
+// starts[G] == len(ts) for G = len(starts)-1; len(reached) >= G; ts is non-decreasing within each
+// group; every group in groups is < G.
+func SequenceReach(reached []uint16, steps []Bitset, ts []int64, starts []uint32, groups *roaring.Bitmap) {
+	if len(starts) < 2 {
+		return
+	}
+	numGroups := len(starts) - 1
+	clear(reached[:numGroups])
+	if len(steps) == 0 {
+		return
+	}
+	if groups == nil {
+		reachRange(reached, steps, ts, starts, 0, numGroups)
+		return
+	}
+	for first, end := range groups.Ranges() {
+		reachRange(reached, steps, ts, starts, int(first), int(end))
+	}
+}
+
+// reachRange runs the sequence cursor of SequenceReach over the groups [first, end).
+func reachRange(reached []uint16, steps []Bitset, ts []int64, starts []uint32, first, end int) {
+	last := uint16(len(steps))
+	step0 := steps[0]
+	// Bounds hints: j+1 < len(starts) and j < len(reached).
+	starts = starts[first : end+1]
+	reached = reached[first:end]
+	reached = reached[:len(starts)-1]
+	for j := range len(starts) - 1 {
+		i, stop := starts[j], starts[j+1]
+		k := uint16(0)
+		cur := step0
+		var tPrev int64
+		for i < stop {
+			w := cur[i>>6] >> (i & 63)
+			if w == 0 {
+				i = (i | 63) + 1 // the rest of this word is empty: go to the next word
+				continue
+			}
+			i += uint32(bits.TrailingZeros64(w))
+			if i >= stop {
+				break
+			}
+			if t := ts[i]; k == 0 || t > tPrev {
+				tPrev = t
+				k++
+				if k == last {
+					break
+				}
+				cur = steps[k]
+			}
+			i++
+		}
+		reached[j] = k
+	}
+}
+
+// GroupsReaching adds to dst every group g with reached[g] >= n.
+func GroupsReaching(dst *roaring.Bitmap, reached []uint16, n int) {
+	var out groupAdder
+	for g, r := range reached {
+		out.add(dst, uint32(g), b2u8(int(r) >= n))
+	}
+	out.flush(dst)
+}
