@@ -1,0 +1,154 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// benchRows is the table size of every benchmark: 1M rows in groups of about 10.
+const benchRows = 1 << 20
+
+// benchTable is a fixed-seed table of benchRows rows in groups of 1 to 19 rows (10 on average).
+type benchTable struct {
+	starts []uint32
+	ts     []int64
+	ints   []int64
+	codes  []uint32
+	half   *roaring.Bitmap // a random half of the groups
+}
+
+func newBenchTable(b *testing.B, dictLen int) benchTable {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(42, 1))
+	bt := benchTable{starts: []uint32{0}}
+	for pos := 0; pos < benchRows; {
+		pos = min(pos+1+rng.IntN(19), benchRows)
+		bt.starts = append(bt.starts, uint32(pos))
+	}
+	bt.ts = genTS(rng, bt.starts)
+	bt.ints = make([]int64, benchRows)
+	bt.codes = make([]uint32, benchRows)
+	for i := range benchRows {
+		bt.ints[i] = rng.Int64N(1000)
+		bt.codes[i] = uint32(rng.IntN(dictLen + 1))
+	}
+	bt.half = roaring.New()
+	for g := 0; g+1 < len(bt.starts); g++ {
+		if rng.IntN(2) == 0 {
+			bt.half.Add(uint32(g))
+		}
+	}
+	return bt
+}
+
+func reportRows(b *testing.B, rows int) {
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkCompareInt64(b *testing.B) {
+	bt := newBenchTable(b, 10)
+	dst := NewBitset(benchRows)
+	nulls := genBits(rand.New(rand.NewPCG(42, 2)), benchRows, 0.1)
+	b.Run("lt", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			CompareInt64(dst, bt.ints, nil, Lt, 500)
+		}
+		reportRows(b, benchRows)
+	})
+	b.Run("eq-nulls", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			CompareInt64(dst, bt.ints, nulls, Eq, 500)
+		}
+		reportRows(b, benchRows)
+	})
+}
+
+func BenchmarkMatchCodes(b *testing.B) {
+	const dictLen = 1000
+	bt := newBenchTable(b, dictLen)
+	lut := make([]bool, dictLen+1)
+	for c := 0; c < len(lut); c += 7 {
+		lut[c] = true
+	}
+	dst := NewBitset(benchRows)
+	b.ReportAllocs()
+	for b.Loop() {
+		MatchCodes(dst, bt.codes, lut)
+	}
+	reportRows(b, benchRows)
+}
+
+func BenchmarkCountPerGroup(b *testing.B) {
+	bt := newBenchTable(b, 10)
+	mask := genBits(rand.New(rand.NewPCG(42, 3)), benchRows, 0.3)
+	counts := make([]uint32, len(bt.starts)-1)
+	b.ReportAllocs()
+	for b.Loop() {
+		CountPerGroup(counts, mask, bt.starts)
+	}
+	reportRows(b, benchRows)
+}
+
+func BenchmarkSequenceReach(b *testing.B) {
+	bt := newBenchTable(b, 10)
+	rng := rand.New(rand.NewPCG(42, 4))
+	steps := []Bitset{genBits(rng, benchRows, 0.2), genBits(rng, benchRows, 0.2), genBits(rng, benchRows, 0.2)}
+	reached := make([]uint16, len(bt.starts)-1)
+	for _, c := range []struct {
+		name   string
+		groups *roaring.Bitmap
+	}{{"all", nil}, {"half", bt.half}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				SequenceReach(reached, steps, bt.ts, bt.starts, c.groups)
+			}
+			reportRows(b, benchRows)
+		})
+	}
+}
+
+func BenchmarkCountPerCode(b *testing.B) {
+	const dictLen = 1000
+	bt := newBenchTable(b, dictLen)
+	counts := make([]int64, dictLen+1)
+	for _, c := range []struct {
+		name   string
+		groups *roaring.Bitmap
+	}{{"all", nil}, {"half", bt.half}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				CountPerCode(counts, bt.codes, c.groups, bt.starts)
+			}
+			reportRows(b, int(RowsOfGroups(c.groups, bt.starts)))
+		})
+	}
+}
+
+func BenchmarkGroupsPerCode(b *testing.B) {
+	const dictLen = 1000
+	bt := newBenchTable(b, dictLen)
+	counts := make([]int64, dictLen+1)
+	last := make([]uint32, dictLen+1)
+	for _, c := range []struct {
+		name   string
+		groups *roaring.Bitmap
+	}{{"all", nil}, {"half", bt.half}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range last {
+					last[i] = math.MaxUint32
+				}
+				GroupsPerCode(counts, last, bt.codes, c.groups, bt.starts)
+			}
+			reportRows(b, int(RowsOfGroups(c.groups, bt.starts)))
+		})
+	}
+}
