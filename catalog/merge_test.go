@@ -63,7 +63,7 @@ func TestSampleIndexes(t *testing.T) {
 }
 
 func part(name string, rows int64, minTS, maxTS float64, cols ...scan.ColumnStats) sampledPart {
-	return sampledPart{name: name, path: "/base/" + name, schema: &scan.FileSchema{Rows: rows, Columns: cols, MinTimestamp: minTS, MaxTimestamp: maxTS}}
+	return sampledPart{path: "/base/" + name, schema: &scan.FileSchema{Rows: rows, Columns: cols, MinTimestamp: minTS, MaxTimestamp: maxTS}}
 }
 
 func intCol(name string, lo, hi float64) scan.ColumnStats {
@@ -84,7 +84,7 @@ func TestCompareSchemas(t *testing.T) {
 		t.Helper()
 		err := compareSchemas([]sampledPart{a, same, other})
 		if err == nil {
-			t.Fatalf("compareSchemas accepted %s", other.name)
+			t.Fatalf("compareSchemas accepted %s", other.path)
 		}
 		for _, w := range want {
 			if !strings.Contains(err.Error(), w) {

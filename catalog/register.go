@@ -238,8 +238,7 @@ func sampleIndexes(n int, mode ValidationMode, cfg RegisterConfig, rng *rand.Ran
 
 // sampledPart is one inspected part.
 type sampledPart struct {
-	name   string // relative to the base path
-	path   string // for messages: the base path joined with name
+	path   string // the base path joined with the part's name, for messages
 	schema *scan.FileSchema
 }
 
@@ -275,7 +274,7 @@ func inspectParts(ctx context.Context, b objstore.Bucket, args RegisterArgs, par
 					cancel()
 					continue
 				}
-				out[k] = sampledPart{name: name, path: p, schema: fs}
+				out[k] = sampledPart{path: p, schema: fs}
 			}
 		}()
 	}
