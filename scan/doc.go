@@ -14,8 +14,8 @@
 // # Errors
 //
 // Every error names the file. Files that cannot be opened as Parquet wrap ErrNotParquet; data
-// that turns out to be corrupt while decoding wraps ErrCorrupt. Panics raised by the Parquet
-// library on malformed input are recovered and returned as ErrCorrupt.
+// that turns out to be corrupt while decoding wraps ErrCorrupt. A panic raised by the Parquet
+// library on malformed input is recovered and returned as one of these two errors.
 //
 // scan imports only the standard library and parquet-go; it must not import any other frocket
 // package, and it never logs.

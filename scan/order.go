@@ -127,75 +127,114 @@ func denseIntRanks(vals []int64) ([]uint32, int) {
 }
 
 // sortPermutation returns the positions 0..len(rank)-1 ordered by (rank, ts, position), i.e. a
-// stable sort by (rank, ts). Ranks must be < groups. A counting sort by rank keeps positions in
-// ascending order within each group; each group is then sorted by ts unless it already is.
+// stable sort by (rank, ts). Ranks must be < groups.
+//
+// When every group's rows already come in ts order (a file grouped by user in another order, or
+// written in time order), one stable counting sort by rank is enough. Otherwise the positions are
+// first radix sorted by ts (stable, 11 bits per pass over the span of ts) and then counting
+// sorted by rank, which keeps the ts order within each group: O(n) per pass, no comparisons.
 func sortPermutation(rank []uint32, groups int, ts []int64) []uint32 {
-	starts := make([]uint32, groups+1)
-	for _, r := range rank {
-		starts[r+1]++
+	ts = ts[:len(rank)]
+	if groupsInOrder(rank, groups, ts) {
+		return countingSort(rank, groups, nil)
 	}
-	for g := range groups {
-		starts[g+1] += starts[g]
+	return countingSort(rank, groups, radixByTS(ts))
+}
+
+// groupsInOrder reports whether the rows of each group appear in nondecreasing ts order.
+func groupsInOrder(rank []uint32, groups int, ts []int64) bool {
+	last := make([]int64, groups)
+	for g := range last {
+		last[g] = math.MinInt64
 	}
-	perm := make([]uint32, len(rank))
-	next := slices.Clone(starts[:groups])
 	for i, r := range rank {
-		perm[next[r]] = uint32(i)
-		next[r]++
-	}
-	var buf []tsPos
-	for g := range groups {
-		run := perm[starts[g]:starts[g+1]]
-		if len(run) < 2 || runSorted(run, ts) {
-			continue
-		}
-		if len(run) <= 24 {
-			insertionSortByTS(run, ts)
-			continue
-		}
-		buf = buf[:0]
-		for _, p := range run {
-			buf = append(buf, tsPos{ts[p], p})
-		}
-		slices.SortFunc(buf, func(a, b tsPos) int {
-			if c := cmp.Compare(a.ts, b.ts); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.pos, b.pos)
-		})
-		for k := range buf {
-			run[k] = buf[k].pos
-		}
-	}
-	return perm
-}
-
-type tsPos struct {
-	ts  int64
-	pos uint32
-}
-
-func runSorted(run []uint32, ts []int64) bool {
-	for k := 1; k < len(run); k++ {
-		if ts[run[k]] < ts[run[k-1]] {
+		if ts[i] < last[r] {
 			return false
 		}
+		last[r] = ts[i]
 	}
 	return true
 }
 
-// insertionSortByTS sorts run by ts stably.
-func insertionSortByTS(run []uint32, ts []int64) {
-	for k := 1; k < len(run); k++ {
-		p := run[k]
-		t := ts[p]
-		j := k
-		for j > 0 && ts[run[j-1]] > t {
-			run[j] = run[j-1]
-			j--
-		}
-		run[j] = p
+// countingSort returns the positions listed by order (0..len(rank)-1 when order is nil), stably
+// ordered by rank.
+func countingSort(rank []uint32, groups int, order []uint32) []uint32 {
+	next := make([]uint32, groups+1)
+	for _, r := range rank {
+		next[r+1]++
 	}
+	for g := range groups {
+		next[g+1] += next[g]
+	}
+	perm := make([]uint32, len(rank))
+	if order == nil {
+		for i, r := range rank {
+			perm[next[r]] = uint32(i)
+			next[r]++
+		}
+		return perm
+	}
+	for _, p := range order {
+		r := rank[p]
+		perm[next[r]] = p
+		next[r]++
+	}
+	return perm
+}
+
+// maxRadixBits is the widest digit of radixByTS: 2048 counters fit in L1 cache.
+const maxRadixBits = 11
+
+// radixByTS returns the positions of ts stably sorted by ts (LSD radix sort on ts - min(ts)).
+// The pass count is set by the span of ts and maxRadixBits; the digits are then made as narrow
+// as that pass count allows, since fewer buckets scatter with better locality.
+func radixByTS(ts []int64) []uint32 {
+	n := len(ts)
+	idx := make([]uint32, n)
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	if n < 2 {
+		return idx
+	}
+	lo, hi := slices.Min(ts), slices.Max(ts)
+	width := bits.Len64(uint64(hi) - uint64(lo))
+	passes := (width + maxRadixBits - 1) / maxRadixBits
+	if passes == 0 {
+		return idx
+	}
+	digit := uint((width + passes - 1) / passes)
+	mask := uint64(1)<<digit - 1
+	keys := make([]uint64, n)
+	for i, v := range ts {
+		keys[i] = uint64(v) - uint64(lo)
+	}
+	keys2 := make([]uint64, n)
+	idx2 := make([]uint32, n)
+	var counts [1 << maxRadixBits]uint32
+	count := counts[:mask+1]
+	for pass := range passes {
+		shift := uint(pass) * digit
+		clear(count)
+		for _, k := range keys {
+			count[(k>>shift)&mask]++
+		}
+		sum := uint32(0)
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for i, k := range keys {
+			d := (k >> shift) & mask
+			j := count[d]
+			count[d]++
+			keys2[j] = k
+			idx2[j] = idx[i]
+		}
+		keys, keys2 = keys2, keys
+		idx, idx2 = idx2, idx
+	}
+	return idx
 }
 
 // gather returns dst with dst[i] = src[idx[i]]. When inPlace is set, idx must be strictly

@@ -72,12 +72,22 @@ func TestCeilFloat(t *testing.T) {
 func TestSortPermutation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, n := range []int{0, 1, 2, 23, 24, 25, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 4097} {
-		for _, groups := range []int{1, 3, n/30 + 1, n + 1} {
+		for mode, groups := range []int{1, 3, n/30 + 1, n + 1, 7, 7} {
 			rank := make([]uint32, n)
 			ts := make([]int64, n)
 			for i := range rank {
 				rank[i] = uint32(rng.IntN(groups))
-				ts[i] = int64(rng.IntN(max(n/4, 1))) - 5
+				switch mode {
+				case 4: // the whole input in time order: one counting sort suffices
+					ts[i] = int64(i / 3)
+				case 5: // the full int64 span: six radix passes
+					ts[i] = int64(rng.Uint64())
+					if i%5 == 0 {
+						ts[i] = []int64{math.MinInt64, math.MaxInt64, 0, -1}[rng.IntN(4)]
+					}
+				default:
+					ts[i] = int64(rng.IntN(max(n/4, 1))) - 5
+				}
 			}
 			perm := sortPermutation(rank, groups, ts)
 			want := make([]uint32, n)

@@ -1,0 +1,97 @@
+package scan
+
+import (
+	"bytes"
+	"cmp"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+)
+
+type benchRow struct {
+	UserID    int64  `parquet:"userId"`
+	Timestamp int64  `parquet:"timestamp"`
+	EventType string `parquet:"eventType,dict"`
+}
+
+// Row orders of the benchmark files.
+const (
+	byUser   = iota // sorted by (userId, timestamp), as frocket writes files
+	byTime          // sorted by timestamp only, as event logs often are
+	shuffled        // random order, the worst case
+)
+
+// benchFile writes a 1M-row file of 10K users (100 events each) in row groups of 128K rows, in
+// the given row order, and opens it from memory.
+func benchFile(b *testing.B, order int) *File {
+	b.Helper()
+	const users, perUser = 10_000, 100
+	rng := rand.New(rand.NewPCG(42, 43))
+	types := []string{"pageView", "click", "addToCart", "purchase", "search", "login", "logout", "share"}
+	rows := make([]benchRow, 0, users*perUser)
+	for u := range users {
+		ts := int64(1_600_000_000_000) + rng.Int64N(1_000_000)
+		for range perUser {
+			ts += rng.Int64N(60_000)
+			rows = append(rows, benchRow{UserID: int64(u) * 7919, Timestamp: ts, EventType: types[rng.IntN(len(types))]})
+		}
+	}
+	switch order {
+	case byTime:
+		slices.SortStableFunc(rows, func(a, b benchRow) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
+	case shuffled:
+		rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	}
+	var groups [][]benchRow
+	for chunk := range slices.Chunk(rows, 128<<10) {
+		groups = append(groups, chunk)
+	}
+	data, err := os.ReadFile(writeGroups(b, groups))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Open(bytes.NewReader(data), int64(len(data)), "bench.parquet")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+func benchRead(b *testing.B, f *File, req Request, wantSorted bool) {
+	b.ReportAllocs()
+	rows := 0
+	b.ResetTimer()
+	for b.Loop() {
+		tbl, err := f.Read(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if tbl.WasSorted != wantSorted || tbl.Groups() != 10_000 {
+			b.Fatalf("sorted %v, %d groups", tbl.WasSorted, tbl.Groups())
+		}
+		rows += int(tbl.FileRows)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkRead(b *testing.B) {
+	req := Request{GroupColumn: "userId", TimestampColumn: "timestamp", Columns: []string{"eventType"}}
+	b.Run("sorted", func(b *testing.B) {
+		benchRead(b, benchFile(b, byUser), req, true)
+	})
+	b.Run("unsorted", func(b *testing.B) {
+		benchRead(b, benchFile(b, shuffled), req, false)
+	})
+	b.Run("unsorted-time-ordered", func(b *testing.B) {
+		benchRead(b, benchFile(b, byTime), req, false)
+	})
+	b.Run("sorted-timeframe", func(b *testing.B) {
+		// About the middle half of the time range: every row is checked, none is skipped by
+		// statistics since each row group spans all users.
+		from, to := int64(1_600_000_000_000+1_500_000), int64(1_600_000_000_000+4_500_000)
+		r := req
+		r.From, r.To = &from, &to
+		benchRead(b, benchFile(b, byUser), r, true)
+	})
+}
