@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // writeGroups writes each slice of rows as one row group of a new file in t.TempDir() and returns
@@ -118,4 +119,39 @@ func strAt(c *Column, i int) string {
 		return "<null>"
 	}
 	return c.Dict[c.Codes[i]]
+}
+
+// requireDictionary fails unless every column chunk of the named columns is dictionary encoded,
+// so a test meant for the dictionary path really takes it.
+func requireDictionary(t testing.TB, path string, names ...string) {
+	t.Helper()
+	requireEncoding(t, path, true, names...)
+}
+
+// requirePlain fails if a column chunk of the named columns is dictionary encoded.
+func requirePlain(t testing.TB, path string, names ...string) {
+	t.Helper()
+	requireEncoding(t, path, false, names...)
+}
+
+func requireEncoding(t testing.TB, path string, wantDict bool, names ...string) {
+	t.Helper()
+	f, closer, err := OpenPath(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	for _, name := range names {
+		spec := &f.columns[f.byName[name]]
+		for rg, g := range f.pq.Metadata().RowGroups {
+			md := g.Columns[spec.leaf].MetaData
+			dict := false
+			for _, e := range md.Encoding {
+				dict = dict || e == format.RLEDictionary || e == format.PlainDictionary
+			}
+			if dict != wantDict {
+				t.Fatalf("column %s row group %d: encodings %v, want dictionary %v", name, rg, md.Encoding, wantDict)
+			}
+		}
+	}
 }

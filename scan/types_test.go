@@ -40,6 +40,7 @@ func TestIntegerWidths(t *testing.T) {
 	cols := []string{"i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "d64", "du32", "o32", "OU64"}
 	for _, version := range []int{1, 2} {
 		path := writeRows(t, rows, parquet.DataPageVersion(version))
+		requireDictionary(t, path, "d64", "du32")
 		tbl := mustRead(t, path, Request{GroupColumn: "uid", TimestampColumn: "ts", Columns: cols})
 		want := map[string][]int64{
 			"i8":   {math.MinInt8, math.MaxInt8, -1},
@@ -118,6 +119,7 @@ func TestFloatsAndBools(t *testing.T) {
 	cols := []string{"f32", "f64", "o64", "d64", "b", "ob"}
 	for _, version := range []int{1, 2} {
 		path := writeRows(t, rows, parquet.DataPageVersion(version), parquet.PageBufferSize(1024))
+		requireDictionary(t, path, "d64")
 		tbl := mustRead(t, path, Request{GroupColumn: "uid", TimestampColumn: "ts", Columns: cols})
 		for i, r := range rows {
 			checkFloat(t, tbl.Columns["f32"], i, float64(r.F32), false)
@@ -193,6 +195,8 @@ func TestStrings(t *testing.T) {
 		all = append(all, g...)
 	}
 	path := writeGroups(t, groups)
+	requireDictionary(t, path, "dict", "odict")
+	requirePlain(t, path, "plain", "opl", "bin")
 	f, closer, err := OpenPath(path)
 	if err != nil {
 		t.Fatal(err)
