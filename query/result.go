@@ -119,23 +119,24 @@ func mergeAggs(dst, src []AggPartial, path string) error {
 	return nil
 }
 
-// Result is the final answer of a query, shaped as Funnel Rocket's.
+// Result is the final answer of a query, shaped as Funnel Rocket's API answers: absent parts are left
+// out of objects, while entries of lists (funnel steps, aggregations) keep their null fields.
 type Result struct {
 	Query  QueryResult   `json:"query"`
-	Funnel *FunnelResult `json:"funnel"`
+	Funnel *FunnelResult `json:"funnel,omitempty"`
 }
 
 // QueryResult is the query section's final answer.
 type QueryResult struct {
 	MatchingGroups    int64       `json:"matchingGroups"`
 	MatchingGroupRows int64       `json:"matchingGroupRows"`
-	Aggregations      []AggResult `json:"aggregations"`
+	Aggregations      []AggResult `json:"aggregations,omitempty"`
 }
 
 // FunnelResult is the funnel's final answer.
 type FunnelResult struct {
 	Sequence        []StepResult `json:"sequence"`
-	EndAggregations []AggResult  `json:"endAggregations"`
+	EndAggregations []AggResult  `json:"endAggregations,omitempty"`
 }
 
 // StepResult is one funnel step's final answer.

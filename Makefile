@@ -1,0 +1,44 @@
+# frocket: the two commands a newcomer needs are `make demo` and `make test`.
+GO        ?= go
+BIN       := bin/frocket
+DATA_DIR  ?= $(CURDIR)/.data
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+export CGO_ENABLED := 0
+
+.PHONY: all build demo test test-short bench vet fmt fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/frocket
+
+# Generates a ~1M-row dataset, registers it in an embedded catalog under $(DATA_DIR) and runs a
+# pageview -> addToCart -> purchase funnel.
+demo: build
+	$(BIN) --data-dir $(DATA_DIR) demo
+
+# Every test, every benchmark once (so none rots), with the race detector on the concurrent packages.
+test: vet
+	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -race ./server/ ./catalog/ ./cmd/...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
+
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./kernels/ ./scan/ ./bench/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./query/
+
+clean:
+	rm -rf bin $(DATA_DIR)

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/frocket/frocket/catalog"
+	"github.com/frocket/frocket/server"
+)
+
+// cliEnv holds the global flags and what commands share.
+type cliEnv struct {
+	stdout, stderr io.Writer
+	dataDir        string
+	noPretty       bool
+	noTrim         bool
+	logLevel       string
+}
+
+func (env *cliEnv) addGlobalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&env.dataDir, "data-dir", env.dataDir, "embedded catalog directory (env FROCKET_DATA_DIR, default ~/.frocket)")
+	fs.BoolVar(&env.noPretty, "nopretty", env.noPretty, "print single-line JSON")
+	fs.BoolVar(&env.noTrim, "notrim", env.noTrim, "do not trim long values in tables")
+	fs.StringVar(&env.logLevel, "loglevel", env.logLevel, "log level: debug, info, warning, error (env FROCKET_LOG_LEVEL, default warning)")
+}
+
+// resolvedDataDir returns the data dir from the flag, FROCKET_DATA_DIR or ~/.frocket.
+func (env *cliEnv) resolvedDataDir() (string, error) {
+	if env.dataDir != "" {
+		return env.dataDir, nil
+	}
+	if d := os.Getenv("FROCKET_DATA_DIR"); d != "" {
+		return d, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --data-dir or FROCKET_DATA_DIR given and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".frocket"), nil
+}
+
+func (env *cliEnv) logger() (*slog.Logger, error) {
+	lvl := env.logLevel
+	if lvl == "" {
+		lvl = os.Getenv("FROCKET_LOG_LEVEL")
+	}
+	var l slog.Level
+	switch strings.ToLower(lvl) {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "", "warn", "warning":
+		l = slog.LevelWarn
+	case "error", "critical":
+		l = slog.LevelError
+	default:
+		return nil, usageErr("unknown log level %q (use debug, info, warning or error)", lvl)
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// engine opens the embedded catalog and returns an engine over it.
+func (env *cliEnv) engine() (*server.Engine, error) {
+	cfg, err := engineConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	log, err := env.logger()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := env.resolvedDataDir()
+	if err != nil {
+		return nil, err
+	}
+	store, err := catalog.OpenFileStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	return server.NewEngine(store, cfg, log)
+}
+
+// envReader reads FROCKET_* variables, collecting every malformed one.
+type envReader struct{ errs []error }
+
+func (r *envReader) int(name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q is not an integer", name, s))
+		return def
+	}
+	return v
+}
+
+func (r *envReader) float(name string, def float64) float64 {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q is not a number", name, s))
+		return def
+	}
+	return v
+}
+
+func (r *envReader) floats(name string, def []float64) []float64 {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%s=%q is not a comma-separated list of numbers", name, s))
+			return def
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// engineConfigFromEnv builds the engine configuration from the defaults and the FROCKET_* variables
+// that keep Funnel Rocket's names and meanings.
+func engineConfigFromEnv() (server.Config, error) {
+	cfg := server.DefaultConfig()
+	var r envReader
+	cfg.Workers = r.int("FROCKET_WORKERS", cfg.Workers)
+	cfg.Query.DefaultTop = r.int("FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT", cfg.Query.DefaultTop)
+	cfg.UnregisterLastUsedInterval = time.Duration(r.float("FROCKET_UNREGISTER_LAST_USED_INTERVAL", cfg.UnregisterLastUsedInterval.Seconds()) * float64(time.Second))
+	cfg.Percentiles = r.floats("FROCKET_STATS_TIMING_PERCENTILES", cfg.Percentiles)
+	cfg.Register.SampleMax = r.int("FROCKET_VALIDATION_SAMPLE_MAX", cfg.Register.SampleMax)
+	cfg.Register.SampleRatio = r.float("FROCKET_VALIDATION_SAMPLE_RATIO", cfg.Register.SampleRatio)
+	cfg.Register.CategoricalRatio = r.float("FROCKET_DATASET_CATEGORICAL_RATIO", cfg.Register.CategoricalRatio)
+	cfg.Register.TopCount = r.int("FROCKET_DATASET_CATEGORICAL_TOP_COUNT", cfg.Register.TopCount)
+	cfg.Register.TopMinPct = r.float("FROCKET_DATASET_CATEGORICAL_TOP_MINPCT", cfg.Register.TopMinPct)
+	if len(r.errs) > 0 {
+		return cfg, fmt.Errorf("configuration: %w", errors.Join(r.errs...))
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// printJSON writes v as indented JSON, or on one line with --nopretty.
+func (env *cliEnv) printJSON(v any) error {
+	var b []byte
+	var err error
+	if env.noPretty {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, "", "  ")
+	}
+	if err != nil {
+		return fmt.Errorf("encode output: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = env.stdout.Write(b)
+	return err
+}

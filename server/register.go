@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/frocket/frocket/catalog"
+	"github.com/frocket/frocket/objstore"
+)
+
+// RegisterJobResult is the answer to a registration job.
+type RegisterJobResult struct {
+	Success      bool                 `json:"success"`
+	ErrorMessage string               `json:"errorMessage,omitempty"`
+	RequestID    string               `json:"requestId"`
+	Stats        *JobStats            `json:"stats,omitempty"`
+	Dataset      *catalog.DatasetInfo `json:"dataset,omitempty"`
+}
+
+// Register discovers, validates and stores a dataset. Invalid arguments are returned as an error; a
+// job that started and failed returns a result with Success false.
+func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs) (*RegisterJobResult, error) {
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res := &RegisterJobResult{RequestID: NewRequestID()}
+	fail := func(err error) (*RegisterJobResult, error) {
+		res.ErrorMessage = err.Error()
+		res.Stats = &JobStats{TotalTime: seconds(time.Since(start))}
+		e.log.Warn("registration failed", "request_id", res.RequestID, "dataset", args.Name, "err", err)
+		return res, nil
+	}
+	loc, err := objstore.ParseLocation(args.BasePath)
+	if err != nil {
+		return fail(err)
+	}
+	if loc.Scheme != "file" {
+		return fail(fmt.Errorf("%s datasets are not supported in embedded mode yet", loc.Scheme))
+	}
+	ds, err := catalog.Register(ctx, objstore.NewLocal(loc.Path), args, e.cfg.Register)
+	if err != nil {
+		return fail(err)
+	}
+	if err := e.store.Put(ctx, ds); err != nil {
+		return fail(fmt.Errorf("store dataset %s: %w", ds.Name, err))
+	}
+	var size int64
+	for _, p := range ds.Parts {
+		size += p.Size
+	}
+	info := ds.Info()
+	res.Success = true
+	res.Dataset = &info
+	res.Stats = &JobStats{TotalTime: seconds(time.Since(start)), Dataset: &DatasetStats{TotalSize: size, Parts: len(ds.Parts)}}
+	e.log.Info("dataset registered", "request_id", res.RequestID, "dataset", ds.Name, "parts", len(ds.Parts),
+		"dur_ms", time.Since(start).Milliseconds())
+	return res, nil
+}
+
+// UnregisterResult is the answer to an unregister request.
+type UnregisterResult struct {
+	Success         bool   `json:"success"`
+	DatasetFound    bool   `json:"datasetFound"`
+	DatasetLastUsed *int64 `json:"datasetLastUsed,omitempty"`
+	ErrorMessage    string `json:"errorMessage,omitempty"`
+}
+
+// Unregister removes a dataset's metadata (never its files). A dataset queried less than the
+// configured interval ago is kept unless force is set.
+func (e *Engine) Unregister(ctx context.Context, name string, force bool) (*UnregisterResult, error) {
+	if _, err := e.store.Get(ctx, name); err != nil {
+		if errors.Is(err, catalog.ErrNotFound) {
+			return &UnregisterResult{Success: true, DatasetFound: false}, nil
+		}
+		return nil, err
+	}
+	res := &UnregisterResult{DatasetFound: true}
+	last, used, err := e.store.LastUsed(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if used {
+		ts := last.Unix()
+		res.DatasetLastUsed = &ts
+		ago := time.Since(last)
+		if iv := e.cfg.UnregisterLastUsedInterval; !force && iv > 0 && ago < iv {
+			res.ErrorMessage = fmt.Sprintf("Dataset was last used %d seconds ago, which is less than safety interval %d. Use the 'force' parameter to unregister anyway.",
+				int(ago.Seconds()), int(iv.Seconds()))
+			return res, nil
+		}
+	}
+	found, err := e.store.Delete(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	res.Success, res.DatasetFound = true, found
+	return res, nil
+}

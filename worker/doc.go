@@ -1,0 +1,19 @@
+// Package worker answers one query task over one part (file): it decodes the columns the query uses
+// (package scan), compiles the validated query into kernel calls for that file (a string literal becomes
+// a lookup table over the file's dictionary, a numeric literal a typed comparison), runs them (package
+// kernels) and returns the part's query.Partial.
+//
+// It is the only package where scan and kernels meet. It must not import server, cluster or cmd.
+//
+// # Plan of one task
+//
+//  1. Decode the used columns restricted to the timeframe, rows ordered by (group, timestamp).
+//  2. Every filter becomes a row bitset; identical filters are computed once per file.
+//  3. Conditions become group sets (roaring bitmaps): filter and filters conditions count (or sum) their
+//     matching rows per group and compare with the target; sequence conditions walk each group once with
+//     a cursor per step.
+//  4. The relation combines the condition sets with AND/OR; no conditions means every group.
+//  5. Aggregations run over all rows of the matching groups; per-value aggregations index arrays by
+//     dictionary code (numeric and boolean columns are dictionary-encoded once per file).
+//  6. The funnel walks the matching groups once; step i holds the groups that completed steps 0..i.
+package worker

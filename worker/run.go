@@ -1,0 +1,317 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/frocket/frocket/kernels"
+	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/scan"
+)
+
+// Task is one query over one part.
+type Task struct {
+	// Path is the part's local file.
+	Path                         string
+	GroupColumn, TimestampColumn string
+	Query                        *query.Validated
+	// MaxMapKeys caps the keys a per-value aggregation returns from one part; past it the part sends
+	// only its top Top*2 keys and the aggregation is marked approximate. 0 means DefaultMaxMapKeys.
+	MaxMapKeys int
+}
+
+// DefaultMaxMapKeys is the per-part cap on the keys of a per-value aggregation.
+const DefaultMaxMapKeys = 100_000
+
+// topGraceFactor is how many times Top keys a part keeps past MaxMapKeys (as Funnel Rocket did always).
+const topGraceFactor = 2
+
+// Stats describes the work of one task.
+type Stats struct {
+	FileRows         int64         // rows in the file
+	ScannedRows      int64         // rows inside the timeframe
+	ScannedGroups    int64         // groups inside the timeframe
+	RowGroups        int           // row groups in the file
+	SkippedRowGroups int           // row groups skipped by the timeframe
+	WasSorted        bool          // the file was already ordered by (group, timestamp)
+	LoadTime         time.Duration // open and decode
+	RunTime          time.Duration // kernels and partial result
+}
+
+// Run answers t over its part.
+func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
+	if t.Query == nil || t.Query.Query == nil {
+		return nil, nil, fmt.Errorf("worker: task for %s has no query", t.Path)
+	}
+	start := time.Now()
+	tbl, err := scan.ReadPath(t.Path, scanRequest(t))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	loaded := time.Now()
+	p, err := Evaluate(tbl, t.Query, t.MaxMapKeys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query part %s: %w", t.Path, err)
+	}
+	st := &Stats{
+		FileRows:         tbl.FileRows,
+		ScannedRows:      int64(tbl.Rows),
+		ScannedGroups:    int64(tbl.Groups()),
+		RowGroups:        tbl.RowGroups,
+		SkippedRowGroups: tbl.SkippedRowGroups,
+		WasSorted:        tbl.WasSorted,
+		LoadTime:         loaded.Sub(start),
+		RunTime:          time.Since(loaded),
+	}
+	return p, st, nil
+}
+
+func scanRequest(t Task) scan.Request {
+	req := scan.Request{GroupColumn: t.GroupColumn, TimestampColumn: t.TimestampColumn}
+	refs := referencedColumns(t.Query.Query)
+	for _, c := range t.Query.UsedColumns {
+		// The group and timestamp columns are always decoded for ordering; their values are needed
+		// as an ordinary column only when a filter or aggregation reads them.
+		if (c != t.GroupColumn && c != t.TimestampColumn) || refs[c] {
+			req.Columns = append(req.Columns, c)
+		}
+	}
+	if tf := t.Query.Query.Timeframe; tf != nil {
+		req.From, req.To = tf.From, tf.To
+	}
+	return req
+}
+
+// referencedColumns returns every column a filter, target or aggregation of q reads.
+func referencedColumns(q *query.Query) map[string]bool {
+	refs := map[string]bool{}
+	steps := func(ss []query.Step) {
+		for i := range ss {
+			for _, f := range ss[i].AllFilters() {
+				refs[f.Column] = true
+			}
+		}
+	}
+	aggs := func(as []query.Aggregation) {
+		for _, a := range as {
+			refs[a.Column] = true
+			if a.OtherColumn != "" {
+				refs[a.OtherColumn] = true
+			}
+		}
+	}
+	if qs := q.Query; qs != nil {
+		for i := range qs.Conditions {
+			c := &qs.Conditions[i]
+			for _, f := range c.AllFilters() {
+				refs[f.Column] = true
+			}
+			steps(c.Sequence)
+			if c.Target != nil && c.Target.Column != "" {
+				refs[c.Target.Column] = true
+			}
+		}
+		aggs(qs.Aggregations)
+	}
+	if f := q.Funnel; f != nil {
+		steps(f.Sequence)
+		aggs(f.StepAggregations)
+		aggs(f.EndAggregations)
+	}
+	return refs
+}
+
+// Evaluate answers a validated query over a decoded table.
+func Evaluate(tbl *scan.Table, v *query.Validated, maxMapKeys int) (*query.Partial, error) {
+	if maxMapKeys <= 0 {
+		maxMapKeys = DefaultMaxMapKeys
+	}
+	e := &evaluator{tbl: tbl, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
+	q := v.Query
+	var out query.Partial
+
+	matched, err := e.matchingGroups(q.Query, v.Relation)
+	if err != nil {
+		return nil, err
+	}
+	out.Query.MatchingGroups = int64(matched.GetCardinality())
+	out.Query.MatchingGroupRows = kernels.RowsOfGroups(matched, tbl.GroupStarts)
+	if q.Query != nil && len(q.Query.Aggregations) > 0 {
+		if out.Query.Aggregations, err = e.aggregate(q.Query.Aggregations, matched); err != nil {
+			return nil, err
+		}
+	}
+	if q.Funnel != nil {
+		if out.Funnel, err = e.funnel(q.Funnel, matched); err != nil {
+			return nil, err
+		}
+	}
+	return &out, nil
+}
+
+type evaluator struct {
+	tbl         *scan.Table
+	masks       map[string]kernels.Bitset // by filterKey
+	encodedCols map[string]*encodedColumn // per-value encodings of columns
+	maxMapKeys  int
+}
+
+func (e *evaluator) allGroups() *roaring.Bitmap {
+	all := roaring.New()
+	if g := e.tbl.Groups(); g > 0 {
+		all.AddRange(0, uint64(g))
+	}
+	return all
+}
+
+// matchingGroups evaluates the conditions and the relation.
+func (e *evaluator) matchingGroups(qs *query.QuerySection, rel *query.Relation) (*roaring.Bitmap, error) {
+	if qs == nil || len(qs.Conditions) == 0 || rel == nil {
+		return e.allGroups(), nil
+	}
+	sets := make([]*roaring.Bitmap, len(qs.Conditions))
+	for i := range qs.Conditions {
+		s, err := e.condition(&qs.Conditions[i])
+		if err != nil {
+			return nil, fmt.Errorf("query.conditions[%d]: %w", i, err)
+		}
+		sets[i] = s
+	}
+	return evalRelation(rel, sets), nil
+}
+
+func evalRelation(r *query.Relation, sets []*roaring.Bitmap) *roaring.Bitmap {
+	switch r.Op {
+	case query.RelAnd:
+		return roaring.And(evalRelation(r.Left, sets), evalRelation(r.Right, sets))
+	case query.RelOr:
+		return roaring.Or(evalRelation(r.Left, sets), evalRelation(r.Right, sets))
+	}
+	return sets[r.Cond]
+}
+
+func (e *evaluator) condition(c *query.Condition) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	starts := e.tbl.GroupStarts
+	if c.Kind() == query.SequenceCondition {
+		steps, err := e.stepMasks(c.Sequence)
+		if err != nil {
+			return nil, err
+		}
+		reached := make([]uint16, e.tbl.Groups())
+		kernels.SequenceReach(reached, steps, e.tbl.TS, starts, nil)
+		kernels.GroupsReaching(out, reached, len(steps))
+		return out, nil
+	}
+	mask, err := e.filtersMask(c.AllFilters())
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]uint32, e.tbl.Groups())
+	kernels.CountPerGroup(counts, mask, starts)
+	t := c.Target
+	if t == nil {
+		return nil, fmt.Errorf("BUG: condition has no target after expansion")
+	}
+	op, err := kernelOp(t.Op)
+	if err != nil {
+		return nil, err
+	}
+	if t.Type == query.TargetCount {
+		kernels.TargetCount(out, counts, op, t.Value.Number(), c.IncludeZero != nil && *c.IncludeZero)
+		return out, nil
+	}
+	col, err := e.column(t.Column)
+	if err != nil {
+		return nil, err
+	}
+	switch col.Type {
+	case scan.Int:
+		sums := make([]int64, len(counts))
+		kernels.SumPerGroupInt64(sums, mask, col.Ints, col.Nulls, starts)
+		kernels.TargetSumInt64(out, counts, sums, op, t.Value.Number())
+	case scan.Float:
+		sums := make([]float64, len(counts))
+		kernels.SumPerGroupFloat64(sums, mask, col.Floats, col.Nulls, starts)
+		kernels.TargetSumFloat64(out, counts, sums, op, t.Value.Number())
+	default:
+		return nil, fmt.Errorf("sum target column %q is %s, not numeric", t.Column, col.Type)
+	}
+	return out, nil
+}
+
+func (e *evaluator) stepMasks(steps []query.Step) ([]kernels.Bitset, error) {
+	masks := make([]kernels.Bitset, len(steps))
+	for i := range steps {
+		m, err := e.filtersMask(steps[i].AllFilters())
+		if err != nil {
+			return nil, fmt.Errorf("sequence[%d]: %w", i, err)
+		}
+		masks[i] = m
+	}
+	return masks, nil
+}
+
+// filtersMask returns the rows matching every filter. The result may be shared: callers must not
+// modify it.
+func (e *evaluator) filtersMask(fs []query.Filter) (kernels.Bitset, error) {
+	if len(fs) == 1 {
+		return e.filterMask(&fs[0])
+	}
+	key := ""
+	for i := range fs {
+		key += filterKey(&fs[i]) + "\x00"
+	}
+	if m, ok := e.masks[key]; ok {
+		return m, nil
+	}
+	var acc kernels.Bitset
+	for i := range fs {
+		m, err := e.filterMask(&fs[i])
+		if err != nil {
+			return nil, err
+		}
+		if acc == nil {
+			acc = append(kernels.Bitset(nil), m...)
+		} else {
+			acc.And(m)
+		}
+	}
+	e.masks[key] = acc
+	return acc, nil
+}
+
+func filterKey(f *query.Filter) string {
+	return fmt.Sprintf("%s\x01%s\x01%d\x01%s", f.Column, f.Op, f.Value.Kind, f.Value.String())
+}
+
+func (e *evaluator) filterMask(f *query.Filter) (kernels.Bitset, error) {
+	key := filterKey(f)
+	if m, ok := e.masks[key]; ok {
+		return m, nil
+	}
+	col, err := e.column(f.Column)
+	if err != nil {
+		return nil, err
+	}
+	dst := kernels.NewBitset(e.tbl.Rows)
+	if err := compileFilter(dst, col, f); err != nil {
+		return nil, fmt.Errorf("filter on %q: %w", f.Column, err)
+	}
+	e.masks[key] = dst
+	return dst, nil
+}
+
+func (e *evaluator) column(name string) (*scan.Column, error) {
+	c, ok := e.tbl.Columns[name]
+	if !ok {
+		return nil, fmt.Errorf("BUG: column %q was not decoded", name)
+	}
+	return c, nil
+}
