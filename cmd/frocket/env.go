@@ -87,7 +87,7 @@ func (env *cliEnv) engine() (*server.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.NewEngine(store, cfg, log)
+	return server.NewEngine(store, nil, cfg, log)
 }
 
 // envReader reads FROCKET_* variables, collecting every malformed one.

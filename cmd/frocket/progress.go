@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/frocket/frocket/cluster"
 	"github.com/frocket/frocket/server"
 )
 
@@ -51,9 +52,9 @@ func (p *progressBar) update(pr server.Progress) {
 	for status, n := range pr.Tasks {
 		total += n
 		switch status {
-		case server.StatusEndedSuccess:
+		case cluster.StatusEndedSuccess:
 			done += n
-		case server.StatusEndedFailed:
+		case cluster.StatusEndedFailed:
 			failed += n
 		}
 	}
