@@ -9,23 +9,24 @@ import (
 // DefaultTop is the number of map entries an aggregation keeps when its Top is not set.
 const DefaultTop = 10
 
-// group is one group's rows in the timeframe, ordered by timestamp (ties in input order).
+// group is one group's rows in the timeframe, ordered by timestamp (ties in input order), with
+// their timestamps.
 type group struct {
-	key  string
 	rows []Row
+	ts   []Cell
 }
 
 // evaluation holds what every step of one evaluation needs.
 type evaluation struct {
+	rows  []Row
 	tsCol string
-	types map[string]query.ColumnType
 	top   int
 }
 
 // evaluate answers q over rows. rel combines the per-condition results of one group (by condition
 // index); nil means all conditions must hold. defaultTop applies to aggregations without a Top.
 func evaluate(rows []Row, groupCol, tsCol string, q *query.Query, rel func([]bool) bool, defaultTop int) *query.Partial {
-	e := &evaluation{tsCol: tsCol, types: columnTypes(rows), top: defaultTop}
+	e := &evaluation{rows: rows, tsCol: tsCol, top: defaultTop}
 	groups := e.groupRows(rows, groupCol, q.Timeframe)
 
 	var sec query.QuerySection
@@ -50,23 +51,28 @@ func evaluate(rows []Row, groupCol, tsCol string, q *query.Query, rel func([]boo
 	return p
 }
 
-// columnTypes finds each column's type from the first row that has it.
-func columnTypes(rows []Row) map[string]query.ColumnType {
-	types := make(map[string]query.ColumnType)
-	for _, r := range rows {
-		for name, c := range r {
-			if _, ok := types[name]; !ok && c.Type != "" {
-				types[name] = c.Type
-			}
+// columnType finds a column's type in the first row that has it ("" when no row has it).
+func (e *evaluation) columnType(name string) query.ColumnType {
+	for _, r := range e.rows {
+		if c, ok := r[name]; ok && c.Type != "" {
+			return c.Type
 		}
 	}
-	return types
+	return ""
 }
 
 // groupRows keeps the rows inside the timeframe (and with a group id and a timestamp) and splits
 // them by group, in order of first appearance.
 func (e *evaluation) groupRows(rows []Row, groupCol string, tf *query.Timeframe) []*group {
-	byKey := make(map[string]*group)
+	// Keyed by the id's type and value, so that no string is built per row.
+	type groupKey struct {
+		t query.ColumnType
+		i int64
+		f float64
+		s string
+		b bool
+	}
+	byKey := make(map[groupKey]*group)
 	var out []*group
 	for _, r := range rows {
 		id, ok := r[groupCol]
@@ -77,19 +83,18 @@ func (e *evaluation) groupRows(rows []Row, groupCol string, tf *query.Timeframe)
 		if !ok || ts.isNull() || !inTimeframe(ts, tf) {
 			continue
 		}
-		key := string(id.Type) + ":" + formatKey(id)
+		key := groupKey{t: id.Type, i: id.Int, f: id.Float, s: id.Str, b: id.Bool}
 		g := byKey[key]
 		if g == nil {
-			g = &group{key: key}
+			g = &group{}
 			byKey[key] = g
 			out = append(out, g)
 		}
 		g.rows = append(g.rows, r)
+		g.ts = append(g.ts, ts)
 	}
 	for _, g := range out {
-		sort.SliceStable(g.rows, func(i, j int) bool {
-			return compareNumbers(g.rows[i][e.tsCol], g.rows[j][e.tsCol]) < 0
-		})
+		sortByTime(g)
 	}
 	return out
 }
@@ -106,6 +111,28 @@ func inTimeframe(ts Cell, tf *query.Timeframe) bool {
 		return false
 	}
 	return true
+}
+
+// sortByTime orders a group's rows by timestamp, keeping the input order of equal timestamps.
+func sortByTime(g *group) {
+	type entry struct {
+		row Row
+		ts  Cell
+		pos int
+	}
+	es := make([]entry, len(g.rows))
+	for i := range es {
+		es[i] = entry{g.rows[i], g.ts[i], i}
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if c := compareNumbers(es[i].ts, es[j].ts); c != 0 {
+			return c < 0
+		}
+		return es[i].pos < es[j].pos
+	})
+	for i, e := range es {
+		g.rows[i], g.ts[i] = e.row, e.ts
+	}
 }
 
 func countRows(gs []*group) int64 {
@@ -171,7 +198,7 @@ func (e *evaluation) conditionHolds(g *group, c *query.Condition) bool {
 	if t.Type == query.TargetCount {
 		return opHolds(t.Op, compareIntLiteral(n, t.Value))
 	}
-	if e.types[t.Column] == query.TypeInt {
+	if e.columnType(t.Column) == query.TypeInt {
 		return opHolds(t.Op, compareIntLiteral(sumInt, t.Value))
 	}
 	return opHolds(t.Op, compareFloats(sumFloat, t.Value.Number()))
@@ -186,8 +213,8 @@ func (e *evaluation) stepsCompleted(g *group, steps []query.Step) int {
 		filters := steps[i].AllFilters()
 		found := false
 		var best Cell
-		for _, r := range g.rows {
-			ts := r[e.tsCol]
+		for j, r := range g.rows {
+			ts := g.ts[j]
 			if i > 0 && compareNumbers(ts, prev) <= 0 {
 				continue
 			}
@@ -252,7 +279,7 @@ func (e *evaluation) aggregate(a *query.Aggregation, groups []*group) query.AggP
 		OtherColumn: a.OtherColumn,
 		Name:        a.Name,
 		Top:         e.top,
-		KeyType:     e.types[a.Column],
+		KeyType:     e.columnType(a.Column),
 	}
 	if a.Top != nil {
 		p.Top = *a.Top
