@@ -63,11 +63,24 @@ func (c Config) Validate() error {
 // Engine runs registration and query jobs against a catalog, dispatching query tasks through an
 // Invoker.
 type Engine struct {
-	store   catalog.Store
-	invoker Invoker
-	cfg     Config
-	log     *slog.Logger
+	store    catalog.Store
+	invoker  Invoker
+	cfg      Config
+	log      *slog.Logger
+	observer Observer
 }
+
+// Observer is told about every finished job, e.g. to export metrics. It must be safe for
+// concurrent use.
+type Observer interface {
+	// ObserveQuery is called once per query job that started running.
+	ObserveQuery(dataset string, run *JobRun, total time.Duration)
+	// ObserveRegister is called once per registration job that started.
+	ObserveRegister(dataset string, success bool, total time.Duration)
+}
+
+// SetObserver installs o; call it before the engine serves requests.
+func (e *Engine) SetObserver(o Observer) { e.observer = o }
 
 // NewEngine returns an engine over store that runs tasks through inv (nil: in process, on
 // cfg.Workers goroutines).
@@ -138,6 +151,9 @@ func (e *Engine) Query(ctx context.Context, dataset string, body []byte, progres
 	res := &QueryJobResult{RequestID: job.RequestID}
 	e.log.Debug("query job", "request_id", job.RequestID, "dataset", ds.Name, "parts", len(ds.Parts))
 	run := e.invoker.RunQuery(ctx, job, progress)
+	if e.observer != nil {
+		e.observer.ObserveQuery(ds.Name, run, time.Since(start))
+	}
 	stats := run.stats(e.cfg.Percentiles)
 	stats.Dataset = &DatasetStats{TotalSize: ds.TotalSize(), Parts: len(ds.Parts)}
 	stats.TotalTime = seconds(time.Since(start))

@@ -27,7 +27,13 @@ func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs) (*Regi
 	}
 	start := time.Now()
 	res := &RegisterJobResult{RequestID: NewRequestID()}
+	observe := func(ok bool) {
+		if e.observer != nil {
+			e.observer.ObserveRegister(args.Name, ok, time.Since(start))
+		}
+	}
 	fail := func(err error) (*RegisterJobResult, error) {
+		observe(false)
 		res.ErrorMessage = err.Error()
 		res.Stats = &JobStats{TotalTime: seconds(time.Since(start))}
 		e.log.Warn("registration failed", "request_id", res.RequestID, "dataset", args.Name, "err", err)
@@ -51,6 +57,7 @@ func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs) (*Regi
 	for _, p := range ds.Parts {
 		size += p.Size
 	}
+	observe(true)
 	info := ds.Info()
 	res.Success = true
 	res.Dataset = &info
