@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -14,8 +15,11 @@ import (
 
 // Task is one query over one part.
 type Task struct {
-	// Path is the part's local file.
-	Path                         string
+	// Path is the part's local file, or its name when Reader is set.
+	Path string
+	// Reader, when not nil, reads the part (e.g. a memory-mapped cache entry) instead of Path.
+	Reader                       io.ReaderAt
+	Size                         int64
 	GroupColumn, TimestampColumn string
 	Query                        *query.Validated
 	// MaxMapKeys caps the keys a per-value aggregation returns from one part; past it the part sends
@@ -41,13 +45,10 @@ type Stats struct {
 	RunTime          time.Duration // kernels and partial result
 }
 
-// Run answers t over its part.
+// Run answers t over its part: Load, then Evaluate.
 func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
-	if t.Query == nil || t.Query.Query == nil {
-		return nil, nil, fmt.Errorf("worker: task for %s has no query", t.Path)
-	}
 	start := time.Now()
-	tbl, err := scan.ReadPath(t.Path, scanRequest(t))
+	tbl, err := Load(t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,17 +60,36 @@ func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("query part %s: %w", t.Path, err)
 	}
-	st := &Stats{
+	st := TableStats(tbl)
+	st.LoadTime, st.RunTime = loaded.Sub(start), time.Since(loaded)
+	return p, st, nil
+}
+
+// Load decodes the columns t's query uses from t's part, restricted to the timeframe.
+func Load(t Task) (*scan.Table, error) {
+	if t.Query == nil || t.Query.Query == nil {
+		return nil, fmt.Errorf("worker: task for %s has no query", t.Path)
+	}
+	if t.Reader == nil {
+		return scan.ReadPath(t.Path, scanRequest(t))
+	}
+	f, err := scan.Open(t.Reader, t.Size, t.Path)
+	if err != nil {
+		return nil, err
+	}
+	return f.Read(scanRequest(t))
+}
+
+// TableStats returns the stats of a loaded table (times are left zero).
+func TableStats(tbl *scan.Table) *Stats {
+	return &Stats{
 		FileRows:         tbl.FileRows,
 		ScannedRows:      int64(tbl.Rows),
 		ScannedGroups:    int64(tbl.Groups()),
 		RowGroups:        tbl.RowGroups,
 		SkippedRowGroups: tbl.SkippedRowGroups,
 		WasSorted:        tbl.WasSorted,
-		LoadTime:         loaded.Sub(start),
-		RunTime:          time.Since(loaded),
 	}
-	return p, st, nil
 }
 
 func scanRequest(t Task) scan.Request {
