@@ -1,0 +1,291 @@
+// Package testredis runs a private redis-server for tests: on a free 127.0.0.1 port, with no
+// persistence, in a temporary directory, stopped by its process id when the test ends.
+//
+// Tests that need Redis use the real server, never a mock. Start serves one test; StartProcess and
+// Close serve a whole package from its TestMain. It imports only the standard library and must not be
+// imported by non-test code.
+package testredis
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// binary is the server program looked up on PATH.
+	binary = "redis-server"
+	// readyTimeout bounds the wait for a started server to answer PING.
+	readyTimeout = 10 * time.Second
+	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
+	stopGrace = 3 * time.Second
+	// portAttempts bounds the retries when another process takes the chosen port first.
+	portAttempts = 5
+)
+
+// Server is a running (or stopped) private redis-server.
+type Server struct {
+	// Addr is "127.0.0.1:PORT".
+	Addr string
+	// Port is the TCP port the server listens on; it stays the same across Restart.
+	Port int
+	// Dir is the server's working directory; it holds its log file (redis.log).
+	Dir string
+
+	path    string // absolute path of redis-server
+	ownsDir bool   // Close removes Dir (StartProcess made it)
+
+	mu   sync.Mutex
+	proc *process // nil when stopped
+}
+
+// process is one run of redis-server.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when Wait returns
+}
+
+// Start runs a private redis-server on a free 127.0.0.1 port with no persistence (--save ""
+// --appendonly no), in t.TempDir(), waits until it answers PING, and stops it (by PID: SIGTERM, then
+// SIGKILL) in t.Cleanup. If redis-server is not on PATH it fails the test.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	path, err := lookPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Dir: t.TempDir(), path: path}
+	if err := s.startFreePort(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartProcess is Start for a TestMain: it makes its own temporary directory and returns an error
+// instead of failing a test. The caller must call Close.
+func StartProcess() (*Server, error) {
+	path, err := lookPath()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "testredis-")
+	if err != nil {
+		return nil, fmt.Errorf("create redis dir: %w", err)
+	}
+	s := &Server{Dir: dir, path: path, ownsDir: true}
+	if err := s.startFreePort(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the server and, for a server from StartProcess, removes its directory.
+func (s *Server) Close() error {
+	s.Stop()
+	if s.ownsDir {
+		if err := os.RemoveAll(s.Dir); err != nil {
+			return fmt.Errorf("remove redis dir %s: %w", s.Dir, err)
+		}
+	}
+	return nil
+}
+
+// URL returns redis://127.0.0.1:PORT/0.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Stop stops the server now: SIGTERM, then SIGKILL if it has not exited within a few seconds. It
+// returns when the process is gone. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(syscall.SIGTERM)
+}
+
+// Kill stops the server with SIGKILL, as a crash would, and returns when the process is gone.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(syscall.SIGKILL)
+}
+
+// Restart stops the server if it runs and starts it again on the same port. Data is lost: the
+// server keeps nothing on disk.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.RestartProcess(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RestartProcess is Restart returning an error instead of failing a test.
+func (s *Server) RestartProcess() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(syscall.SIGTERM)
+	// The port was just released; another process may bind it in between, which cannot be helped
+	// when the port must stay the same. Retry briefly in case the old socket lingers.
+	var err error
+	for range portAttempts {
+		if err = s.startLocked(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// lookPath finds redis-server or explains how to install it.
+func lookPath() (string, error) {
+	path, err := exec.LookPath(binary)
+	if err != nil {
+		return "", fmt.Errorf("testredis: %s is not on PATH (run `make test`, which installs it, or `apt-get install -y redis-server`): %w", binary, err)
+	}
+	return path, nil
+}
+
+// startFreePort picks a free port and starts the server on it, picking again if another process
+// took the port in the meantime.
+func (s *Server) startFreePort() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for range portAttempts {
+		var port int
+		if port, err = freePort(); err != nil {
+			return err
+		}
+		s.Port = port
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if err = s.startLocked(); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startLocked starts redis-server on s.Port and waits until it answers PING; the caller holds s.mu.
+func (s *Server) startLocked() error {
+	logPath := filepath.Join(s.Dir, "redis.log")
+	cmd := exec.Command(s.path,
+		"--port", strconv.Itoa(s.Port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--dir", s.Dir,
+		"--daemonize", "no",
+		"--logfile", logPath,
+	)
+	cmd.Dir = s.Dir
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.path, err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	if err := waitReady(s.Addr, p.done); err != nil {
+		signalAndWait(p, syscall.SIGKILL)
+		return fmt.Errorf("redis-server on %s: %w; log %s:\n%s", s.Addr, err, logPath, logTail(logPath))
+	}
+	s.proc = p
+	return nil
+}
+
+// stopLocked signals the process and waits for it to exit; the caller holds s.mu.
+func (s *Server) stopLocked(sig syscall.Signal) {
+	if s.proc == nil {
+		return
+	}
+	signalAndWait(s.proc, sig)
+	s.proc = nil
+}
+
+// signalAndWait sends sig and waits for the exit, escalating to SIGKILL after stopGrace.
+func signalAndWait(p *process, sig syscall.Signal) {
+	p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return
+	case <-time.After(stopGrace):
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// waitReady polls addr with PING until it answers PONG, the process exits, or readyTimeout passes.
+func waitReady(addr string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(readyTimeout)
+	var last error
+	for {
+		select {
+		case <-exited:
+			return errors.New("exited before answering PING")
+		default:
+		}
+		if last = ping(addr); last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no answer to PING within %s: %w", readyTimeout, last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ping sends an inline PING and expects +PONG.
+func ping(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(line) != "+PONG" {
+		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// logTail returns the last lines of the server log, for error messages.
+func logTail(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	const max = 2000
+	if len(data) > max {
+		data = data[len(data)-max:]
+	}
+	return string(data)
+}
