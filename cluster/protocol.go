@@ -101,10 +101,7 @@ func (r *TaskRequest) Validate() error {
 }
 
 // InvokedAt returns InvokeTime as a time.
-func (r *TaskRequest) InvokedAt() time.Time {
-	sec, frac := math.Modf(r.InvokeTime)
-	return time.Unix(int64(sec), int64(frac*1e9))
-}
+func (r *TaskRequest) InvokedAt() time.Time { return TimeOf(r.InvokeTime) }
 
 // UnixSeconds returns t as fractional Unix seconds.
 func UnixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
@@ -154,4 +151,10 @@ type TaskMetrics struct {
 	BytesDownloaded int64   `json:"bytesDownloaded,omitempty"`
 	// MemoryMB is the Lambda function's configured memory; 0 elsewhere (then no cost is computed).
 	MemoryMB int `json:"memoryMB,omitempty"`
+}
+
+// TimeOf converts fractional Unix seconds to a time.
+func TimeOf(unixSeconds float64) time.Time {
+	sec, frac := math.Modf(unixSeconds)
+	return time.Unix(int64(sec), int64(frac*1e9))
 }

@@ -119,6 +119,23 @@ func (r *envReader) float(name string, def float64) float64 {
 	return v
 }
 
+// bool reads a boolean: true only for "true" (any case), as Funnel Rocket did.
+func (r *envReader) bool(name string, def bool) bool {
+	s := strings.TrimSpace(os.Getenv(name))
+	if s == "" {
+		return def
+	}
+	return strings.EqualFold(s, "true")
+}
+
+// err returns every malformed variable seen, or nil.
+func (r *envReader) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("configuration: %w", errors.Join(r.errs...))
+}
+
 func (r *envReader) floats(name string, def []float64) []float64 {
 	s := os.Getenv(name)
 	if s == "" {
@@ -150,8 +167,8 @@ func engineConfigFromEnv() (server.Config, error) {
 	cfg.Register.CategoricalRatio = r.float("FROCKET_DATASET_CATEGORICAL_RATIO", cfg.Register.CategoricalRatio)
 	cfg.Register.TopCount = r.int("FROCKET_DATASET_CATEGORICAL_TOP_COUNT", cfg.Register.TopCount)
 	cfg.Register.TopMinPct = r.float("FROCKET_DATASET_CATEGORICAL_TOP_MINPCT", cfg.Register.TopMinPct)
-	if len(r.errs) > 0 {
-		return cfg, fmt.Errorf("configuration: %w", errors.Join(r.errs...))
+	if err := r.err(); err != nil {
+		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
