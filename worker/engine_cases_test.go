@@ -44,11 +44,10 @@ func writeParquet[T any](t *testing.T, dir, name string, rows []T) string {
 
 // dataset is a set of part files with their rows as the naive reader sees them.
 type dataset struct {
-	paths        []string
-	rows         [][]naive.Row
-	group, ts    string
-	schema       *query.Schema
-	hasTimeRange bool
+	paths     []string
+	rows      [][]naive.Row
+	group, ts string
+	schema    *query.Schema
 }
 
 // openDataset reads the files with the naive reader and derives the schema from the cells' types.

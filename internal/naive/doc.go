@@ -3,7 +3,8 @@
 //
 // It reads a Parquet file row by row into plain maps (ReadFile) and answers a validated query over
 // those rows (Evaluate) in the most obvious way: maps, nested loops and exact comparisons, with no
-// attention to speed. It shares no code with scan or kernels, and nothing outside tests may import it.
+// attention to speed. It must not import scan, kernels or worker (it is their independent check),
+// and only tests may import it.
 //
 // # Semantics
 //
