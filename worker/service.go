@@ -34,6 +34,9 @@ type ServiceConfig struct {
 	// MaxMapKeys is the per-part cap on per-value aggregation keys (0: DefaultMaxMapKeys).
 	MaxMapKeys int
 	Query      query.Config
+	// DebugTaskDelay slows every task down after it reports LOADING_DATA, for fault-injection tests
+	// (FROCKET_WORKER_DEBUG_TASK_DELAY_MS); 0 in production.
+	DebugTaskDelay time.Duration
 }
 
 // DefaultServiceConfig returns Funnel Rocket's defaults.
@@ -225,6 +228,13 @@ func (s *Service) run(ctx context.Context, req *cluster.TaskRequest, pr cluster.
 	}
 	if err := status(cluster.StatusLoadingData); err != nil {
 		return nil, fmt.Errorf("report status: %w", err)
+	}
+	if d := s.cfg.DebugTaskDelay; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	v, errs := query.Compile(req.Query, nil, s.cfg.Query)
 	if len(errs) > 0 {
