@@ -18,4 +18,12 @@
 //
 // Request keys carry a TTL, refreshed while the request runs and deleted when it ends, so a server
 // that dies mid-request leaves nothing behind for long.
+//
+// # Atomicity
+//
+// Every write that must not be seen half done is one MULTI or one Lua script: registering (HSET
+// datasets + HDEL dataset_lastused), unregistering, starting a request (all its keys at once), a new
+// attempt (HINCRBY + its QUEUED status), a status write (checked so an ended status is never replaced
+// by a non-ended one), finishing an attempt (result + final status), and taking a part (SREM of each
+// candidate in turn, else SPOP). Last-used times are whole Unix seconds.
 package cluster
