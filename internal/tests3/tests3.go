@@ -1,0 +1,517 @@
+// Package tests3 runs a private S3-compatible server (versitygw over a local directory) for tests: on a
+// free 127.0.0.1 port, with its data and IAM state in a temporary directory, stopped by its process id
+// when the test ends.
+//
+// Tests that need S3 use this real server, never a mock. Start serves one test; StartProcess and Close
+// serve a whole package from its TestMain. The binary is looked up in $FROCKET_TOOLS_DIR, then in
+// <module root>/.tools, then on PATH (`make test` installs it into .tools). This package must not be
+// imported by non-test code, and it must not import objstore (whose tests use it).
+package tests3
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+const (
+	// binary is the server program.
+	binary = "versitygw"
+	// toolsEnv names a directory searched for the binary before the module's .tools directory.
+	toolsEnv = "FROCKET_TOOLS_DIR"
+	// modulePath identifies the go.mod of the module root while walking up from the working directory.
+	modulePath = "github.com/frocket/frocket"
+	// readyTimeout bounds the wait for a started server to answer HTTP.
+	readyTimeout = 20 * time.Second
+	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL. versitygw's graceful
+	// shutdown can wait seconds for idle keep-alive connections, and its data needs no flushing.
+	stopGrace = time.Second
+	// portAttempts bounds the retries when another process takes the chosen port first.
+	portAttempts = 5
+	// requestTimeout bounds each setup request (create bucket, put) made by the helpers.
+	requestTimeout = 30 * time.Second
+)
+
+// Server is a running (or stopped) private versitygw.
+type Server struct {
+	// Endpoint is "http://127.0.0.1:PORT"; it stays the same across Restart.
+	Endpoint string
+	// Port is the TCP port the server listens on.
+	Port int
+	// AccessKey and SecretKey are the root credentials the server accepts.
+	AccessKey, SecretKey string
+	// Region is the region the server signs for ("us-east-1").
+	Region string
+	// Dir is the server's working directory; it holds the log file (versitygw.log).
+	Dir string
+	// DataDir is the posix backend's root: one directory per bucket, one file per object.
+	DataDir string
+	// IAMDir holds the server's internal IAM state.
+	IAMDir string
+
+	path    string // absolute path of the binary
+	ownsDir bool   // Close removes Dir (StartProcess made it)
+
+	mu   sync.Mutex
+	proc *process // nil when stopped
+}
+
+// process is one run of versitygw.
+type process struct {
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when Wait returns
+	paused bool
+}
+
+// Start runs versitygw on a free 127.0.0.1 port with its data in t.TempDir(), waits until it answers,
+// and kills it by PID in t.Cleanup (the data is thrown away, so no graceful stop is needed). When the binary is missing it fails the
+// test, saying to run `make test` (which installs it).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	path, err := lookPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(t.TempDir(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.startFreePort(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartProcess is Start for a TestMain: it makes its own temporary directory and returns an error
+// instead of failing a test. The caller must call Close.
+func StartProcess() (*Server, error) {
+	path, err := lookPath()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "tests3-")
+	if err != nil {
+		return nil, fmt.Errorf("create versitygw dir: %w", err)
+	}
+	s, err := newServer(dir, path)
+	if err == nil {
+		s.ownsDir = true
+		err = s.startFreePort()
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer prepares the directories of a server rooted at dir.
+func newServer(dir, path string) (*Server, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("versitygw dir: %w", err)
+	}
+	s := &Server{
+		AccessKey: "frocket-test-root",
+		SecretKey: "frocket-test-root-secret",
+		Region:    "us-east-1",
+		Dir:       dir,
+		DataDir:   filepath.Join(dir, "data"),
+		IAMDir:    filepath.Join(dir, "iam"),
+		path:      path,
+	}
+	for _, d := range []string{s.DataDir, s.IAMDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create versitygw dir: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Close kills the server and, for a server from StartProcess, removes its directory.
+func (s *Server) Close() error {
+	s.Kill()
+	if s.ownsDir {
+		if err := os.RemoveAll(s.Dir); err != nil {
+			return fmt.Errorf("remove versitygw dir %s: %w", s.Dir, err)
+		}
+	}
+	return nil
+}
+
+// Stop stops the server now: SIGTERM, then SIGKILL if it has not exited within a second. It
+// returns when the process is gone. The data stays in DataDir. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(syscall.SIGTERM)
+}
+
+// Kill stops the server with SIGKILL, as a crash would, and returns when the process is gone.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(syscall.SIGKILL)
+}
+
+// Pause freezes the server (SIGSTOP): it keeps its port and accepts connections in the kernel's
+// backlog but answers nothing, as a hung server would. Resume, Stop and Restart undo it.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		t.Fatal("tests3: Pause of a stopped server")
+	}
+	if err := s.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("tests3: pause versitygw: %v", err)
+	}
+	s.proc.paused = true
+}
+
+// Resume lets a paused server run again.
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil || !s.proc.paused {
+		return
+	}
+	if err := s.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("tests3: resume versitygw: %v", err)
+	}
+	s.proc.paused = false
+}
+
+// Restart stops the server if it runs and starts it again on the same port over the same data
+// directory, so buckets and objects survive.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.RestartProcess(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RestartProcess is Restart returning an error instead of failing a test.
+func (s *Server) RestartProcess() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(syscall.SIGTERM)
+	// The port was just released; another process may bind it in between, which cannot be helped
+	// when the port must stay the same. Retry briefly in case the old socket lingers.
+	var err error
+	for range portAttempts {
+		if err = s.startLocked(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// NewClient returns an S3 client for the server: root credentials, path-style addressing, checksums
+// only when required, and the SDK's default retries.
+func (s *Server) NewClient() *s3.Client {
+	return s3.New(s3.Options{
+		Region:                     s.Region,
+		BaseEndpoint:               aws.String(s.Endpoint),
+		UsePathStyle:               true,
+		Credentials:                credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// Client is NewClient for a test.
+func (s *Server) Client(t testing.TB) *s3.Client {
+	t.Helper()
+	return s.NewClient()
+}
+
+// CreateBucket creates a bucket or fails the test.
+func (s *Server) CreateBucket(t testing.TB, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	if _, err := s.NewClient().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("tests3: create bucket %s: %v", name, err)
+	}
+}
+
+// Put writes one object or fails the test.
+func (s *Server) Put(t testing.TB, bucket, key string, data []byte) {
+	t.Helper()
+	if err := put(s.NewClient(), bucket, key, data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// UploadDir puts every regular file under dir (recursively, in sorted order) into bucket with the key
+// prefix + "/" + its slash-separated path relative to dir (no "/" is added when prefix is empty or
+// already ends with one). Links and other non-regular files are skipped.
+func (s *Server) UploadDir(t testing.TB, bucket, prefix, dir string) {
+	t.Helper()
+	var rels []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rels = append(rels, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("tests3: walk %s: %v", dir, err)
+	}
+	slices.Sort(rels)
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	client := s.NewClient()
+	for _, rel := range rels {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatalf("tests3: read %s: %v", rel, err)
+		}
+		if err := put(client, bucket, prefix+rel, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// put writes one object.
+func put(client *s3.Client, bucket, key string, data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	_, err := client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(bucket),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		return fmt.Errorf("tests3: put s3://%s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// lookPath finds the binary in $FROCKET_TOOLS_DIR, the module's .tools directory, or PATH, or explains
+// how to install it.
+func lookPath() (string, error) {
+	var tried []string
+	if dir := os.Getenv(toolsEnv); dir != "" {
+		p := filepath.Join(dir, binary)
+		if isExecutable(p) {
+			return filepath.Abs(p)
+		}
+		tried = append(tried, p)
+	}
+	if root, err := moduleRoot(); err == nil {
+		p := filepath.Join(root, ".tools", binary)
+		if isExecutable(p) {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	p, err := exec.LookPath(binary)
+	if err == nil {
+		return filepath.Abs(p)
+	}
+	tried = append(tried, "PATH")
+	return "", fmt.Errorf("tests3: %s not found (tried %s); run `make test`, which installs it into .tools/", binary, strings.Join(tried, ", "))
+}
+
+// isExecutable reports whether p is a regular file with an execute bit.
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+// moduleRoot walks up from the working directory (a package directory under go test) to the
+// directory whose go.mod declares this module.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("module root: %w", err)
+	}
+	for {
+		if declaresModule(filepath.Join(dir, "go.mod")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("module root: no go.mod of " + modulePath + " above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// declaresModule reports whether the go.mod at p declares modulePath.
+func declaresModule(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 2 && fields[0] == "module" {
+			return strings.Trim(fields[1], `"`) == modulePath
+		}
+	}
+	return false
+}
+
+// startFreePort picks a free port and starts the server on it, picking again if another process
+// took the port in the meantime.
+func (s *Server) startFreePort() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for range portAttempts {
+		var port int
+		if port, err = freePort(); err != nil {
+			return err
+		}
+		s.Port = port
+		s.Endpoint = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if err = s.startLocked(); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startLocked starts versitygw on s.Port and waits until it answers HTTP; the caller holds s.mu.
+func (s *Server) startLocked() error {
+	logPath := filepath.Join(s.Dir, "versitygw.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open versitygw log: %w", err)
+	}
+	defer logFile.Close() // the child has its own descriptor
+	cmd := exec.Command(s.path,
+		"--port", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)),
+		"--iam-dir", s.IAMDir,
+		"--keep-alive",
+		"--quiet",
+		"posix", s.DataDir,
+	)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	cmd.Dir = s.Dir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.path, err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	if err := waitReady(s.Endpoint, p.done); err != nil {
+		signalAndWait(p, syscall.SIGKILL)
+		return fmt.Errorf("versitygw on %s: %w; log %s:\n%s", s.Endpoint, err, logPath, logTail(logPath))
+	}
+	s.proc = p
+	return nil
+}
+
+// stopLocked signals the process and waits for it to exit; the caller holds s.mu.
+func (s *Server) stopLocked(sig syscall.Signal) {
+	if s.proc == nil {
+		return
+	}
+	signalAndWait(s.proc, sig)
+	s.proc = nil
+}
+
+// signalAndWait sends sig (and SIGCONT to a paused process, so it can act on it) and waits for the
+// exit, escalating to SIGKILL after stopGrace.
+func signalAndWait(p *process, sig syscall.Signal) {
+	p.cmd.Process.Signal(sig)
+	if p.paused {
+		p.cmd.Process.Signal(syscall.SIGCONT)
+	}
+	select {
+	case <-p.done:
+		return
+	case <-time.After(stopGrace):
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// waitReady polls endpoint until it answers any HTTP response (an anonymous request is refused, which
+// is enough), the process exits, or readyTimeout passes.
+func waitReady(endpoint string, exited <-chan struct{}) error {
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		select {
+		case <-exited:
+			return errors.New("exited before answering")
+		default:
+		}
+		resp, err := client.Get(endpoint + "/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no answer within %s: %w", readyTimeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// logTail returns the last lines of the server log, for error messages.
+func logTail(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	const max = 2000
+	if len(data) > max {
+		data = data[len(data)-max:]
+	}
+	return string(data)
+}
