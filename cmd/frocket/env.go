@@ -69,16 +69,8 @@ func (env *cliEnv) logger() (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-// engine opens the embedded catalog and returns an engine over it.
+// engine opens the embedded catalog and returns an engine over it that runs tasks in process.
 func (env *cliEnv) engine() (*server.Engine, error) {
-	cfg, err := engineConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	log, err := env.logger()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := env.resolvedDataDir()
 	if err != nil {
 		return nil, err
@@ -87,11 +79,60 @@ func (env *cliEnv) engine() (*server.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.NewEngine(store, nil, cfg, log)
+	return env.engineWith(store, nil)
+}
+
+// engineWith returns an engine over a catalog and an invoker (nil: in process).
+func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker) (*server.Engine, error) {
+	cfg, err := engineConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	log, err := env.logger()
+	if err != nil {
+		return nil, err
+	}
+	return server.NewEngine(store, inv, cfg, log)
 }
 
 // envReader reads FROCKET_* variables, collecting every malformed one.
 type envReader struct{ errs []error }
+
+func (r *envReader) str(name, def string) string {
+	if s := os.Getenv(name); s != "" {
+		return s
+	}
+	return def
+}
+
+func (r *envReader) int64(name string, def int64) int64 {
+	s := strings.TrimSpace(os.Getenv(name))
+	if s == "" {
+		return def
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q is not an integer", name, s))
+		return def
+	}
+	return v
+}
+
+// duration accepts a Go duration ("90s", "5m") or a number of seconds.
+func (r *envReader) duration(name string, def time.Duration) time.Duration {
+	s := strings.TrimSpace(os.Getenv(name))
+	if s == "" {
+		return def
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return d
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(secs * float64(time.Second))
+	}
+	r.errs = append(r.errs, fmt.Errorf("%s=%q is not a duration (e.g. 90s) or a number of seconds", name, s))
+	return def
+}
 
 func (r *envReader) int(name string, def int) int {
 	s := os.Getenv(name)

@@ -41,6 +41,8 @@ func commands() []command {
 		{"info", "DATASET", "show a dataset's info, parts and schema", cmdInfo},
 		{"unregister", "DATASET", "remove a dataset's metadata (never its files)", cmdUnregister},
 		{"config", "", "print the effective configuration", cmdConfig},
+		{"serve", "[--listen ADDR] [--redis URL]", "run the HTTP API (embedded, or over Redis with queue workers)", cmdServe},
+		{"worker", "--redis URL [--concurrency N]", "run a queue worker that takes tasks from Redis", cmdWorker},
 		{"gen", "", "generate a synthetic user-activity dataset", cmdGen},
 		{"demo", "", "generate a small dataset, register it and run a funnel over it", cmdDemo},
 		{"version", "", "print the version", cmdVersion},

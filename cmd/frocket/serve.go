@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
+	"github.com/frocket/frocket/cluster"
 	"github.com/frocket/frocket/server"
 )
 
@@ -26,6 +22,8 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(&cfg.ErrorDetails, "error-details", cfg.ErrorDetails, "describe internal errors in responses (env FROCKET_APISERVER_ERROR_DETAILS)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body accepted (env FROCKET_APISERVER_MAX_BODY_BYTES)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "time limit of a request, its job included (env FROCKET_APISERVER_REQUEST_TIMEOUT)")
+	var rf redisFlags
+	rf.add(fs)
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return helpRequested(fs, err)
 	}
@@ -40,15 +38,37 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := env.engine()
-	if err != nil {
-		return err
+	var eng *server.Engine
+	mode, where := "embedded", ""
+	if rf.enabled() {
+		client, redisURL, err := rf.client()
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		cluster.SetRedisLogger(log)
+		rc, err := remoteConfigFromEnv()
+		if err != nil {
+			return err
+		}
+		inv, err := server.NewRemoteInvoker(client, &server.QueueDispatcher{Queue: client}, rc, log)
+		if err != nil {
+			return err
+		}
+		if eng, err = env.engineWith(client.Catalog(), inv); err != nil {
+			return err
+		}
+		cfg.Health = client.Ping
+		mode, where = "queue", redisURL
+	} else {
+		if eng, err = env.engine(); err != nil {
+			return err
+		}
+		if where, err = env.resolvedDataDir(); err != nil {
+			return err
+		}
 	}
-	dataDir, err := env.resolvedDataDir()
-	if err != nil {
-		return err
-	}
-	log.Info("api server config", "mode", "embedded", "data_dir", dataDir, "listen", cfg.Listen,
+	log.Info("api server config", "mode", mode, "catalog", where, "listen", cfg.Listen,
 		"auth", cfg.AuthToken != "", "admin_actions", cfg.AdminActions, "error_details", cfg.ErrorDetails,
 		"pretty_print", cfg.PrettyPrint, "max_body_bytes", cfg.MaxBodyBytes,
 		"request_timeout_ms", cfg.RequestTimeout.Milliseconds(), "shutdown_timeout_ms", cfg.ShutdownTimeout.Milliseconds())
@@ -59,7 +79,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 // variables; the command line overrides it.
 func httpConfigFromEnv() (server.HTTPConfig, error) {
 	cfg := server.DefaultHTTPConfig()
-	var r serveEnv
+	var r envReader
 	cfg.Listen = r.str("FROCKET_APISERVER_LISTEN", cfg.Listen)
 	cfg.AuthToken = r.str("FROCKET_API_TOKEN", cfg.AuthToken)
 	cfg.AdminActions = r.bool("FROCKET_APISERVER_ADMIN_ACTIONS", cfg.AdminActions)
@@ -67,57 +87,5 @@ func httpConfigFromEnv() (server.HTTPConfig, error) {
 	cfg.PrettyPrint = r.bool("FROCKET_APISERVER_PRETTYPRINT", cfg.PrettyPrint)
 	cfg.MaxBodyBytes = r.int64("FROCKET_APISERVER_MAX_BODY_BYTES", cfg.MaxBodyBytes)
 	cfg.RequestTimeout = r.duration("FROCKET_APISERVER_REQUEST_TIMEOUT", cfg.RequestTimeout)
-	if len(r.errs) > 0 {
-		return cfg, fmt.Errorf("configuration: %w", errors.Join(r.errs...))
-	}
-	return cfg, nil
-}
-
-// serveEnv reads the API server's FROCKET_* variables, collecting every malformed one. Empty values
-// are ignored, as in Funnel Rocket.
-type serveEnv struct{ errs []error }
-
-func (r *serveEnv) str(name, def string) string {
-	if s := os.Getenv(name); s != "" {
-		return s
-	}
-	return def
-}
-
-// bool is true only for "true" (any case, spaces trimmed), as Funnel Rocket read booleans.
-func (r *serveEnv) bool(name string, def bool) bool {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	return strings.TrimSpace(strings.ToLower(s)) == "true"
-}
-
-func (r *serveEnv) int64(name string, def int64) int64 {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(s), "_", ""), 10, 64)
-	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s=%q is not an integer", name, s))
-		return def
-	}
-	return v
-}
-
-// duration accepts a Go duration ("90s", "5m") or a number of seconds.
-func (r *serveEnv) duration(name string, def time.Duration) time.Duration {
-	s := strings.TrimSpace(os.Getenv(name))
-	if s == "" {
-		return def
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return d
-	}
-	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(secs * float64(time.Second))
-	}
-	r.errs = append(r.errs, fmt.Errorf("%s=%q is not a duration (such as 90s or 5m) or a number of seconds", name, s))
-	return def
+	return cfg, r.err()
 }
