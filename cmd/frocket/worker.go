@@ -41,6 +41,11 @@ func (r *redisFlags) client() (*cluster.Client, string, error) {
 	if r.url != "" {
 		cfg.URL = r.url
 	}
+	var env envReader
+	cfg.RequestTTL = env.duration("FROCKET_REDIS_REQUEST_TTL", cfg.RequestTTL)
+	if err := env.err(); err != nil {
+		return nil, "", err
+	}
 	if r.prefix != "" {
 		cfg.Prefix = r.prefix
 	}
