@@ -32,6 +32,9 @@ type machine struct {
 	DuckDB string `json:"duckdb"`
 	Commit string `json:"commit"`
 	Date   string `json:"date"`
+	// Load is /proc/loadavg's 1, 5 and 15 minute averages when the run started: other work on
+	// the machine makes the figures noisier.
+	Load string `json:"load,omitempty"`
 }
 
 // result is one query on one layout. Throughputs are dataset rows per second of wall time, per
@@ -84,7 +87,7 @@ func (rep *report) printTable(w io.Writer) {
 	fmt.Fprintf(w, "frocket vs DuckDB: %s rows in %d files, best of %d, %d thread(s) each; rows/s per thread\n",
 		humanCount(float64(rep.Rows)), rep.Files, rep.Reps, rep.Threads)
 	m := rep.Machine
-	fmt.Fprintf(w, "%s, %d cores, %s, %s, commit %s, %s\n\n", m.CPU, m.Cores, m.Go, m.DuckDB, m.Commit, m.Date)
+	fmt.Fprintf(w, "%s, %d cores, %s, DuckDB %s, commit %s, %s, load average at start %s\n\n", m.CPU, m.Cores, m.Go, m.DuckDB, m.Commit, m.Date, m.Load)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "query\tlayout\tfrocket rows/s\tduckdb rows/s\tratio\ttarget\tmet?\t")
 	for i := range rep.Results {
@@ -182,6 +185,11 @@ func (rep *report) writeJSON(path string) error {
 func describeMachine(ctx context.Context) machine {
 	m := machine{CPU: cpuModel(), Cores: runtime.NumCPU(), Go: runtime.Version(), Commit: "unknown",
 		Date: time.Now().UTC().Format("2006-01-02")}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
+	}
 	cmd := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty")
 	if out, err := cmd.Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
