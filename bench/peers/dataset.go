@@ -28,7 +28,8 @@ type layout struct {
 	Unsorted bool
 }
 
-var layouts = []layout{{Name: "sorted"}, {Name: "unsorted", Unsorted: true}}
+// allLayouts returns the layouts every query runs on, in order.
+func allLayouts() []layout { return []layout{{Name: "sorted"}, {Name: "unsorted", Unsorted: true}} }
 
 // parseScale reads a row count such as 10M, 1M, 500K, 2.5M or 20000.
 func parseScale(s string) (int64, error) {

@@ -151,7 +151,7 @@ func runBench(ctx context.Context, o *options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 
-	for _, l := range layouts {
+	for _, l := range allLayouts() {
 		if !lre.MatchString(l.Name) {
 			continue
 		}
