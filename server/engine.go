@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/catalog"
+	"github.com/frocket/frocket/objstore"
 	"github.com/frocket/frocket/query"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	UnregisterLastUsedInterval time.Duration
 	// Percentiles of the timing stats.
 	Percentiles []float64
+	// Buckets opens datasets' base paths for registration (nil: local directories and S3 with the
+	// default configuration).
+	Buckets *objstore.Opener
 }
 
 // DefaultConfig returns the defaults of Funnel Rocket's configuration.
@@ -90,6 +94,9 @@ func NewEngine(store catalog.Store, inv Invoker, cfg Config, log *slog.Logger) (
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Buckets == nil {
+		cfg.Buckets = &objstore.Opener{}
 	}
 	if inv == nil {
 		inv = &LocalInvoker{Workers: cfg.Workers}

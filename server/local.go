@@ -8,38 +8,29 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/cluster"
-	"github.com/frocket/frocket/objstore"
 	"github.com/frocket/frocket/query"
 	"github.com/frocket/frocket/worker"
 )
 
-// LocalInvoker runs tasks in process on a pool of goroutines (embedded mode). Parts must be local
-// files. The first failing task fails the job and cancels the tasks not yet started: a local failure
-// (a corrupt or missing file) does not go away on retry.
+// LocalInvoker runs tasks in process on a pool of goroutines (embedded mode). The first failing task
+// fails the job and cancels the tasks not yet started: a local failure (a corrupt or missing file)
+// does not go away on retry.
 type LocalInvoker struct {
 	Workers int
+	// Parts opens the parts: nil reads local datasets only; worker.CachedParts also reads S3.
+	Parts worker.PartSource
 }
 
 // RunQuery implements Invoker.
 func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress ProgressFunc) *JobRun {
 	run := &JobRun{}
 	start := time.Now()
-	loc, err := objstore.ParseLocation(job.Dataset.BasePath)
-	if err != nil {
-		run.Err = fmt.Errorf("dataset %s: %w", job.Dataset.Name, err)
-		return run
+	parts := l.Parts
+	if parts == nil {
+		parts = worker.LocalParts{}
 	}
-	if loc.Scheme != "file" {
-		run.Err = fmt.Errorf("dataset %s is on %s, which embedded mode cannot read yet", job.Dataset.Name, loc.Scheme)
-		return run
-	}
-	bucket := objstore.NewLocal(loc.Path)
 	n := len(job.Dataset.Parts)
-	tasks := make([]worker.Task, n)
-	for i, p := range job.Dataset.Parts {
-		tasks[i] = worker.Task{Path: bucket.LocalPath(p.Name), GroupColumn: job.Dataset.GroupColumn,
-			TimestampColumn: job.Dataset.TimestampColumn, Query: job.Query}
-	}
+	ds := job.DatasetRef()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -67,14 +58,7 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 					continue
 				}
 				events <- event{i: i, started: true}
-				t0 := time.Now()
-				p, st, err := runTask(ctx, tasks[i])
-				m := cluster.TaskMetrics{TaskIndex: i, Success: err == nil, LoadFrom: cluster.LoadFromSource,
-					PartSelectMethod: cluster.SelectSetByInvoker, Part: job.Dataset.Parts[i].Name, TotalTime: time.Since(t0).Seconds()}
-				if st != nil {
-					m.LoadTime, m.RunTime = st.LoadTime.Seconds(), st.RunTime.Seconds()
-					m.ScannedRows, m.ScannedGroups = st.ScannedRows, st.ScannedGroups
-				}
+				p, m, err := runTask(ctx, parts, ds, job.Part(i), job.Query)
 				events <- event{i: i, p: p, m: m, err: err}
 			}
 		}()
@@ -125,12 +109,31 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 	return run
 }
 
-// runTask runs one task, turning a panic (a bug) into a task error instead of a crash.
-func runTask(ctx context.Context, t worker.Task) (p *query.Partial, st *worker.Stats, err error) {
+// runTask opens one part and answers the query over it, turning a panic (a bug) into a task error
+// instead of a crash.
+func runTask(ctx context.Context, parts worker.PartSource, ds cluster.DatasetRef, pr cluster.PartRef, v *query.Validated) (p *query.Partial, m cluster.TaskMetrics, err error) {
+	start := time.Now()
+	m = cluster.TaskMetrics{TaskIndex: pr.Index, PartSelectMethod: cluster.SelectSetByInvoker, Part: pr.Name}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("BUG: task on %s panicked: %v", t.Path, r)
+			err = fmt.Errorf("BUG: task on %s panicked: %v", pr.Name, r)
 		}
+		m.Success = err == nil
+		m.TotalTime = time.Since(start).Seconds()
 	}()
-	return worker.Run(ctx, t)
+	part, err := parts.Open(ctx, ds, pr)
+	if err != nil {
+		return nil, m, err
+	}
+	if part.Close != nil {
+		defer part.Close()
+	}
+	m.LoadFrom, m.BytesDownloaded, m.DownloadTime = part.LoadFrom, part.BytesDownloaded, part.DownloadTime.Seconds()
+	p, st, err := worker.Run(ctx, worker.Task{Path: part.Path, Reader: part.Reader, Size: part.Size,
+		GroupColumn: ds.GroupColumn, TimestampColumn: ds.TimestampColumn, Query: v})
+	if st != nil {
+		m.LoadTime, m.RunTime = st.LoadTime.Seconds()+m.DownloadTime, st.RunTime.Seconds()
+		m.ScannedRows, m.ScannedGroups = st.ScannedRows, st.ScannedGroups
+	}
+	return p, m, err
 }

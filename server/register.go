@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/catalog"
-	"github.com/frocket/frocket/objstore"
 )
 
 // RegisterJobResult is the answer to a registration job.
@@ -39,14 +38,11 @@ func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs) (*Regi
 		e.log.Warn("registration failed", "request_id", res.RequestID, "dataset", args.Name, "err", err)
 		return res, nil
 	}
-	loc, err := objstore.ParseLocation(args.BasePath)
+	bucket, _, err := e.cfg.Buckets.Open(ctx, args.BasePath)
 	if err != nil {
 		return fail(err)
 	}
-	if loc.Scheme != "file" {
-		return fail(fmt.Errorf("%s datasets are not supported in embedded mode yet", loc.Scheme))
-	}
-	ds, err := catalog.Register(ctx, objstore.NewLocal(loc.Path), args, e.cfg.Register)
+	ds, err := catalog.Register(ctx, bucket, args, e.cfg.Register)
 	if err != nil {
 		return fail(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/cluster"
-	"github.com/frocket/frocket/objstore"
 	"github.com/frocket/frocket/query"
 )
 
@@ -86,28 +85,6 @@ type PartSource interface {
 	// used first (none for local datasets, which are never cached).
 	Candidates(ds cluster.DatasetRef) []cluster.PartRef
 }
-
-// LocalParts reads parts of file:// datasets in place.
-type LocalParts struct{}
-
-// Open implements PartSource.
-func (LocalParts) Open(_ context.Context, ds cluster.DatasetRef, p cluster.PartRef) (*Part, error) {
-	loc, err := objstore.ParseLocation(ds.BasePath)
-	if err != nil {
-		return nil, err
-	}
-	if loc.Scheme != "file" {
-		return nil, fmt.Errorf("dataset %s is on %s, which this worker cannot read", ds.Name, loc.Scheme)
-	}
-	path := objstore.NewLocal(loc.Path).LocalPath(p.Name)
-	if path == "" {
-		return nil, fmt.Errorf("part %q of dataset %s is outside its base path", p.Name, ds.Name)
-	}
-	return &Part{Path: path, LoadFrom: cluster.LoadFromSource}, nil
-}
-
-// Candidates implements PartSource.
-func (LocalParts) Candidates(cluster.DatasetRef) []cluster.PartRef { return nil }
 
 // TaskStore is the part of the Redis protocol a worker uses (implemented by *cluster.Client).
 type TaskStore interface {

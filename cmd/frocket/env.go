@@ -69,21 +69,27 @@ func (env *cliEnv) logger() (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-// engine opens the embedded catalog and returns an engine over it that runs tasks in process.
+// engine opens the embedded catalog and returns an engine over it that runs tasks in process,
+// reading S3 parts through a cache under the data dir; storage comes from the environment.
 func (env *cliEnv) engine() (*server.Engine, error) {
 	dir, err := env.resolvedDataDir()
 	if err != nil {
+		return nil, err
+	}
+	var sf storageFlags
+	if err := addStorageFlags(flag.NewFlagSet("", flag.ContinueOnError), &sf); err != nil {
 		return nil, err
 	}
 	store, err := catalog.OpenFileStore(dir)
 	if err != nil {
 		return nil, err
 	}
-	return env.engineWith(store, nil)
+	return env.engineWith(store, nil, &sf)
 }
 
-// engineWith returns an engine over a catalog and an invoker (nil: in process).
-func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker) (*server.Engine, error) {
+// engineWith returns an engine over a catalog and an invoker (nil: in process, reading parts as sf
+// says).
+func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker, sf *storageFlags) (*server.Engine, error) {
 	cfg, err := engineConfigFromEnv()
 	if err != nil {
 		return nil, err
@@ -91,6 +97,16 @@ func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker) (*server.
 	log, err := env.logger()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Buckets, err = sf.opener(); err != nil {
+		return nil, err
+	}
+	if inv == nil {
+		cc, err := sf.cacheConfig()
+		if err != nil {
+			return nil, err
+		}
+		inv = &server.LocalInvoker{Workers: cfg.Workers, Parts: &lazyParts{buckets: cfg.Buckets, cfg: cc}}
 	}
 	return server.NewEngine(store, inv, cfg, log)
 }

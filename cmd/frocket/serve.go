@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/frocket/frocket/catalog"
 	"github.com/frocket/frocket/cluster"
 	"github.com/frocket/frocket/server"
 )
@@ -24,6 +25,10 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "time limit of a request, its job included (env FROCKET_APISERVER_REQUEST_TIMEOUT)")
 	var rf redisFlags
 	rf.add(fs)
+	var sf storageFlags
+	if err := addStorageFlags(fs, &sf); err != nil {
+		return err
+	}
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return helpRequested(fs, err)
 	}
@@ -55,18 +60,24 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if eng, err = env.engineWith(client.Catalog(), inv); err != nil {
+		if eng, err = env.engineWith(client.Catalog(), inv, &sf); err != nil {
 			return err
 		}
 		cfg.Health = client.Ping
 		mode, where = "queue", redisURL
 	} else {
-		if eng, err = env.engine(); err != nil {
+		dataDir, err := env.resolvedDataDir()
+		if err != nil {
 			return err
 		}
-		if where, err = env.resolvedDataDir(); err != nil {
+		store, err := catalog.OpenFileStore(dataDir)
+		if err != nil {
 			return err
 		}
+		if eng, err = env.engineWith(store, nil, &sf); err != nil {
+			return err
+		}
+		where = dataDir
 	}
 	log.Info("api server config", "mode", mode, "catalog", where, "listen", cfg.Listen,
 		"auth", cfg.AuthToken != "", "admin_actions", cfg.AdminActions, "error_details", cfg.ErrorDetails,

@@ -105,8 +105,20 @@ func cmdWorker(ctx context.Context, env *cliEnv, args []string) error {
 	concurrency := fs.Int("concurrency", 1, "tasks run at once")
 	queue := fs.String("queue", "default", "queue name")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
+	var sf storageFlags
+	if err := addStorageFlags(fs, &sf); err != nil {
+		return err
+	}
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return helpRequested(fs, err)
+	}
+	buckets, err := sf.opener()
+	if err != nil {
+		return err
+	}
+	cc, err := sf.cacheConfig()
+	if err != nil {
+		return err
 	}
 	log, err := env.logger()
 	if err != nil {
@@ -122,7 +134,9 @@ func cmdWorker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer client.Close()
 	cluster.SetRedisLogger(log)
-	svc, err := worker.NewService(client, worker.LocalParts{}, cfg, log)
+	parts := &lazyParts{buckets: buckets, cfg: cc}
+	defer parts.Close()
+	svc, err := worker.NewService(client, parts, cfg, log)
 	if err != nil {
 		return err
 	}
