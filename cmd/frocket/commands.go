@@ -29,11 +29,11 @@ func cmdRegister(ctx context.Context, env *cliEnv, args []string) error {
 	default:
 		return usageErr("--validation %q: use single, first_last or sample", *validation)
 	}
-	eng, err := env.engine()
+	b, err := env.backend()
 	if err != nil {
 		return err
 	}
-	res, err := eng.Register(ctx, catalog.RegisterArgs{
+	res, err := b.Register(ctx, catalog.RegisterArgs{
 		Name: pos[0], BasePath: pos[1], GroupColumn: pos[2], TimestampColumn: pos[3],
 		Pattern: *pattern, ValidationMode: mode, ValidateUniques: !*skipUniques,
 	})
@@ -54,19 +54,19 @@ func cmdList(ctx context.Context, env *cliEnv, args []string) error {
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return helpRequested(fs, err)
 	}
-	eng, err := env.engine()
+	b, err := env.backend()
 	if err != nil {
 		return err
 	}
-	list, err := eng.Store().List(ctx)
+	list, err := b.List(ctx)
 	if err != nil {
 		return err
 	}
 	if env.noPretty {
 		rows := make([]map[string]any, len(list))
 		for i, d := range list {
-			rows[i] = map[string]any{"name": d.Name, "registered at": d.RegisteredAt.Format(time.RFC3339),
-				"parts": len(d.Parts), "group id": d.GroupColumn, "timestamp": d.TimestampColumn, "path": d.BasePath}
+			rows[i] = map[string]any{"name": d.ID.Name, "registered at": d.ID.RegisteredAt,
+				"parts": d.TotalParts, "group id": d.GroupIDColumn, "timestamp": d.TimestampColumn, "path": d.BasePath}
 		}
 		return env.printJSON(rows)
 	}
@@ -77,8 +77,12 @@ func cmdList(ctx context.Context, env *cliEnv, args []string) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tREGISTERED AT\tPARTS\tGROUP ID\tTIMESTAMP\tPATH")
 	for _, d := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", env.trim(d.Name, 30), d.RegisteredAt.Local().Format("2006-01-02 15:04:05"),
-			len(d.Parts), d.GroupColumn, d.TimestampColumn, env.trim(d.BasePath, 50))
+		at := d.ID.RegisteredAt
+		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
+			at = t.Local().Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", env.trim(d.ID.Name, 30), at,
+			d.TotalParts, d.GroupIDColumn, d.TimestampColumn, env.trim(d.BasePath, 50))
 	}
 	return tw.Flush()
 }
@@ -99,6 +103,8 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(empty, "e", false, "shorthand for --empty")
 	table := fs.Bool("table", false, "print the answer as a readable table instead of JSON")
 	progress := fs.Bool("progress", true, "show a progress bar on a terminal for queries that take a while")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the query to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile after the query to this file")
 	pos, err := parseArgs(fs, args, 1, 1)
 	if err != nil {
 		return helpRequested(fs, err)
@@ -130,13 +136,20 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	default:
 		body = []byte("{}")
 	}
-	eng, err := env.engine()
+	b, err := env.backend()
+	if err != nil {
+		return err
+	}
+	stopProfile, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {
 		return err
 	}
 	bar := newProgressBar(env.stderr, *progress)
-	res, err := eng.Query(ctx, pos[0], body, bar.update)
+	res, err := b.Query(ctx, pos[0], body, bar.update)
 	bar.done()
+	if perr := stopProfile(); perr != nil && err == nil {
+		return perr
+	}
 	if err != nil {
 		return describeQueryError(pos[0], err)
 	}
@@ -181,27 +194,23 @@ func cmdInfo(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return helpRequested(fs, err)
 	}
-	eng, err := env.engine()
+	b, err := env.backend()
 	if err != nil {
 		return err
 	}
-	ds, err := eng.Store().Get(ctx, pos[0])
+	docs, err := b.Info(ctx, pos[0], *full)
 	if err != nil {
 		if errors.Is(err, catalog.ErrNotFound) {
 			return fmt.Errorf("dataset %q not found (see frocket list)", pos[0])
 		}
 		return err
 	}
-	if err := env.printJSON(ds.Info()); err != nil {
-		return err
+	for _, d := range docs {
+		if err := env.printJSON(d); err != nil {
+			return err
+		}
 	}
-	if err := env.printJSON(ds.PartsInfo()); err != nil {
-		return err
-	}
-	if *full {
-		return env.printJSON(ds.FullSchema())
-	}
-	return env.printJSON(ds.ShortSchema())
+	return nil
 }
 
 func cmdUnregister(ctx context.Context, env *cliEnv, args []string) error {
@@ -211,11 +220,11 @@ func cmdUnregister(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return helpRequested(fs, err)
 	}
-	eng, err := env.engine()
+	b, err := env.backend()
 	if err != nil {
 		return err
 	}
-	res, err := eng.Unregister(ctx, pos[0], *force)
+	res, err := b.Unregister(ctx, pos[0], *force)
 	if err != nil {
 		return err
 	}

@@ -287,3 +287,45 @@ func TestServerKilledMidRequestKeysExpire(t *testing.T) {
 		t.Fatalf("catalog: %d %v", n, err)
 	}
 }
+
+func TestCLIAgainstServer(t *testing.T) {
+	data := genDataset(t, 8000, 2)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	start(t, nil, "serve", "--listen", addr, "--data-dir", t.TempDir())
+	waitHTTP(t, base)
+	srv := "--server=" + base
+
+	if code, out, errOut := cli(t, srv, "register", "ev", data, "userId", "timestamp"); code != 0 || !strings.Contains(out, `"success": true`) {
+		t.Fatalf("register: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := cli(t, srv, "list", "--nopretty"); code != 0 || !strings.Contains(out, `"name":"ev"`) {
+		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	if code, out, _ := cli(t, srv, "info", "ev", "--nopretty"); code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, `"filenames"`) {
+		t.Fatalf("info: exit %d\n%s", code, out)
+	}
+	want := embeddedAnswer(t, data, e2eFunnel)
+	code, out, errOut := cli(t, srv, "run", "ev", "--string", e2eFunnel, "--nopretty")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if got := answerOf(t, res); got != want {
+		t.Fatalf("answer through the server:\n got %s\nwant %s", got, want)
+	}
+	// Validation errors come back with kinds and paths, as locally.
+	code, _, errOut = cli(t, srv, "run", "ev", "--string", `{"query":{"conditions":[{"filter":["contry","==","US"]}]}}`)
+	if code != 1 || !strings.Contains(errOut, "DATASET_MISMATCH query.conditions[0].filter.column") {
+		t.Fatalf("invalid query: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, srv, "run", "nope", "--empty"); code != 1 || !strings.Contains(errOut, `dataset "nope" not found`) {
+		t.Fatalf("unknown dataset: exit %d, %s", code, errOut)
+	}
+	if code, out, _ := cli(t, srv, "unregister", "ev", "--force"); code != 0 || !strings.Contains(out, `"datasetFound": true`) {
+		t.Fatalf("unregister: exit %d\n%s", code, out)
+	}
+}

@@ -24,6 +24,7 @@ type cliEnv struct {
 	noPretty       bool
 	noTrim         bool
 	logLevel       string
+	serverURL      string
 }
 
 func (env *cliEnv) addGlobalFlags(fs *flag.FlagSet) {
@@ -31,6 +32,7 @@ func (env *cliEnv) addGlobalFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&env.noPretty, "nopretty", env.noPretty, "print single-line JSON")
 	fs.BoolVar(&env.noTrim, "notrim", env.noTrim, "do not trim long values in tables")
 	fs.StringVar(&env.logLevel, "loglevel", env.logLevel, "log level: debug, info, warning, error (env FROCKET_LOG_LEVEL, default warning)")
+	fs.StringVar(&env.serverURL, "server", env.serverURL, "run dataset commands against this API server, e.g. http://127.0.0.1:5000 (env FROCKET_SERVER; token from FROCKET_API_TOKEN)")
 }
 
 // resolvedDataDir returns the data dir from the flag, FROCKET_DATA_DIR or ~/.frocket.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"runtime"
+	rpprof "runtime/pprof"
 	"time"
 
 	"github.com/frocket/frocket/cluster"
@@ -159,4 +162,42 @@ func startPprof(addr string, log interface{ Info(string, ...any) }) {
 		_ = srv.ListenAndServe()
 	}()
 	log.Info("pprof listening", "addr", addr)
+}
+
+// startProfiles starts a CPU profile into cpuPath and returns a function that stops it and writes a
+// heap profile into memPath (either path may be empty).
+func startProfiles(cpuPath, memPath string) (func() error, error) {
+	var cpu *os.File
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return nil, fmt.Errorf("create CPU profile: %w", err)
+		}
+		if err := rpprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("start CPU profile: %w", err)
+		}
+		cpu = f
+	}
+	return func() error {
+		if cpu != nil {
+			rpprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				return fmt.Errorf("write CPU profile: %w", err)
+			}
+		}
+		if memPath == "" {
+			return nil
+		}
+		f, err := os.Create(memPath)
+		if err != nil {
+			return fmt.Errorf("create heap profile: %w", err)
+		}
+		runtime.GC()
+		if err := rpprof.WriteHeapProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("write heap profile: %w", err)
+		}
+		return f.Close()
+	}, nil
 }
