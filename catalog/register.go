@@ -145,6 +145,16 @@ func (c RegisterConfig) Validate() error {
 // inspects the first part, the last, and max(min(floor(n*SampleRatio), SampleMax)-2, 0) further
 // distinct parts drawn at random. Errors about a part name it.
 func Register(ctx context.Context, b objstore.Bucket, args RegisterArgs, cfg RegisterConfig) (*Dataset, error) {
+	return RegisterWithProgress(ctx, b, args, cfg, nil)
+}
+
+// InspectProgress is told, one call at a time, how many of the sampled parts have been inspected;
+// the first call (done 0) comes once the parts are discovered.
+type InspectProgress func(done, total int)
+
+// RegisterWithProgress is Register reporting the inspection of the sampled parts to progress (may
+// be nil).
+func RegisterWithProgress(ctx context.Context, b objstore.Bucket, args RegisterArgs, cfg RegisterConfig, progress InspectProgress) (*Dataset, error) {
 	if err := args.Validate(); err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -178,7 +188,11 @@ func Register(ctx context.Context, b objstore.Bucket, args RegisterArgs, cfg Reg
 	}
 	idx := sampleIndexes(len(parts), mode, cfg, rng)
 
-	sampled, err := inspectParts(ctx, b, args, parts, idx, cfg)
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(idx))
+	sampled, err := inspectParts(ctx, b, args, parts, idx, cfg, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +258,9 @@ type sampledPart struct {
 
 // inspectParts inspects parts[idx...] with up to cfg.Concurrency goroutines. On failure it stops
 // starting new inspections and returns the error of the lowest failing index.
-func inspectParts(ctx context.Context, b objstore.Bucket, args RegisterArgs, parts []Part, idx []int, cfg RegisterConfig) ([]sampledPart, error) {
+func inspectParts(ctx context.Context, b objstore.Bucket, args RegisterArgs, parts []Part, idx []int, cfg RegisterConfig, progress InspectProgress) ([]sampledPart, error) {
+	var mu sync.Mutex
+	done := 0
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	topN := cfg.TopCount * 3 / 2 // Funnel Rocket's grace factor of 1.5, floored
@@ -275,6 +291,10 @@ func inspectParts(ctx context.Context, b objstore.Bucket, args RegisterArgs, par
 					continue
 				}
 				out[k] = sampledPart{path: p, schema: fs}
+				mu.Lock()
+				done++
+				progress(done, len(idx))
+				mu.Unlock()
 			}
 		}()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -58,7 +60,7 @@ func newDistEnv(t *testing.T, rows int64, files int) *distEnv {
 	env.client = env.newClient(t)
 	for _, e := range []*server.Engine{emb, env.engine(t, server.DefaultRemoteConfig())} {
 		res, err := e.Register(ctx, catalog.RegisterArgs{Name: "events", BasePath: dir, GroupColumn: "userId",
-			TimestampColumn: "timestamp", ValidateUniques: true})
+			TimestampColumn: "timestamp", ValidateUniques: true}, nil)
 		if err != nil || !res.Success {
 			t.Fatalf("register: %v %+v", err, res)
 		}
@@ -321,7 +323,7 @@ func TestRedisRestartBetweenRequests(t *testing.T) {
 	// Without persistence the catalog went with Redis: register again, then query, on the same
 	// engine and clients.
 	res, err := e.Register(context.Background(), catalog.RegisterArgs{Name: "events", BasePath: env.dataDir,
-		GroupColumn: "userId", TimestampColumn: "timestamp", ValidateUniques: true})
+		GroupColumn: "userId", TimestampColumn: "timestamp", ValidateUniques: true}, nil)
 	if err != nil || !res.Success {
 		t.Fatalf("register after restart: %v %+v", err, res)
 	}
@@ -339,4 +341,10 @@ func TestRedisRestartBetweenRequests(t *testing.T) {
 	if got, _ := answer(t, e, `{}`); got != want {
 		t.Fatalf("after restart: %s vs %s", got, want)
 	}
+}
+
+func TestMain(m *testing.M) {
+	// go-redis logs failed dials on its own; the fault tests provoke them on purpose.
+	cluster.SetRedisLogger(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
 }

@@ -28,7 +28,7 @@ func (a *api) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !boolParam(r, "stream") {
-		res, err := a.eng.Register(r.Context(), args)
+		res, err := a.eng.Register(r.Context(), args, nil)
 		if err != nil {
 			a.fail(w, r, args.Name, err)
 			return
@@ -36,10 +36,8 @@ func (a *api) handleRegister(w http.ResponseWriter, r *http.Request) {
 		a.writeJSON(w, r, jobStatus(res.Success), res)
 		return
 	}
-	// Registration reports no progress yet: one STARTING line, then the result.
 	s := &lineStream{w: w, rc: http.NewResponseController(w)}
-	s.progress(Progress{Stage: "STARTING", Message: "Discovering files in " + args.BasePath})
-	res, err := a.eng.Register(r.Context(), args)
+	res, err := a.eng.Register(r.Context(), args, s.progress)
 	if err != nil {
 		s.line(a.streamedError(r, err), false)
 		return

@@ -85,7 +85,7 @@ func newHTTPEnv(t *testing.T, o httpOpts) *httpEnv {
 func (e *httpEnv) register(t *testing.T, name string) {
 	t.Helper()
 	res, err := e.eng.Register(context.Background(), catalog.RegisterArgs{Name: name, BasePath: e.dataDir,
-		GroupColumn: "userId", TimestampColumn: "timestamp", ValidateUniques: true})
+		GroupColumn: "userId", TimestampColumn: "timestamp", ValidateUniques: true}, nil)
 	if err != nil || !res.Success {
 		t.Fatalf("register: %v %+v", err, res)
 	}
@@ -341,16 +341,21 @@ func TestHTTPStreaming(t *testing.T) {
 	e := newHTTPEnv(t, httpOpts{})
 	body := fmt.Sprintf(`{"name": "events", "basepath": %q, "groupIdColumn": "userId", "timestampColumn": "timestamp"}`, e.dataDir)
 	lines := streamLines(t, e.do(t, "POST", "/datasets/register?stream=true", []byte(body)).want(t, 200))
-	if len(lines) != 2 {
-		t.Fatalf("register stream: %d lines, want 2 (STARTING, result): %s", len(lines), bytes.Join(lines, []byte("\n")))
+	// STARTING (discovery), then one line per inspected part (2 sampled parts), then the result.
+	if len(lines) != 5 {
+		t.Fatalf("register stream: %d lines, want 5: %s", len(lines), bytes.Join(lines, []byte("\n")))
 	}
 	checkProgress(t, lines[:1], 0)
+	checkProgress(t, lines[1:4], 2)
 	if want := `{"stage":"STARTING","message":"Discovering files in ` + e.dataDir + `","tasks":{}}`; string(lines[0]) != want {
 		t.Errorf("first line %s, want %s", lines[0], want)
 	}
+	if want := `{"stage":"RUNNING","message":"Validating sampled files","tasks":{"ENDED_SUCCESS":2}}`; string(lines[3]) != want {
+		t.Errorf("last progress line %s, want %s", lines[3], want)
+	}
 	var reg RegisterJobResult
-	if err := json.Unmarshal(lines[1], &reg); err != nil || !reg.Success || reg.Dataset == nil {
-		t.Fatalf("register result line %s (%v)", lines[1], err)
+	if err := json.Unmarshal(lines[4], &reg); err != nil || !reg.Success || reg.Dataset == nil {
+		t.Fatalf("register result line %s (%v)", lines[4], err)
 	}
 
 	for _, c := range []struct{ method, path, body string }{

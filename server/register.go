@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/catalog"
+	"github.com/frocket/frocket/cluster"
 )
 
 // RegisterJobResult is the answer to a registration job.
@@ -18,9 +19,10 @@ type RegisterJobResult struct {
 	Dataset      *catalog.DatasetInfo `json:"dataset,omitempty"`
 }
 
-// Register discovers, validates and stores a dataset. Invalid arguments are returned as an error; a
+// Register discovers, validates and stores a dataset, reporting progress (may be nil): discovery,
+// then the inspection of each sampled part as a task. Invalid arguments are returned as an error; a
 // job that started and failed returns a result with Success false.
-func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs) (*RegisterJobResult, error) {
+func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs, progress ProgressFunc) (*RegisterJobResult, error) {
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
@@ -42,7 +44,21 @@ func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs) (*Regi
 	if err != nil {
 		return fail(err)
 	}
-	ds, err := catalog.Register(ctx, bucket, args, e.cfg.Register)
+	report := func(Progress) {}
+	if progress != nil {
+		report = progress
+	}
+	report(Progress{Stage: "STARTING", Message: "Discovering files in " + args.BasePath})
+	ds, err := catalog.RegisterWithProgress(ctx, bucket, args, e.cfg.Register, func(done, total int) {
+		tasks := map[string]int{}
+		if done > 0 {
+			tasks[cluster.StatusEndedSuccess] = done
+		}
+		if done < total {
+			tasks[cluster.StatusRunning] = total - done
+		}
+		report(Progress{Stage: "RUNNING", Message: "Validating sampled files", Tasks: tasks})
+	})
 	if err != nil {
 		return fail(err)
 	}

@@ -69,7 +69,7 @@ func (e *s3Env) engine(t *testing.T, store catalog.Store, inv server.Invoker) *s
 func register(t *testing.T, e *server.Engine, name, base string) {
 	t.Helper()
 	res, err := e.Register(context.Background(), catalog.RegisterArgs{Name: name, BasePath: base, GroupColumn: "userId",
-		TimestampColumn: "timestamp", ValidateUniques: true})
+		TimestampColumn: "timestamp", ValidateUniques: true}, nil)
 	if err != nil || !res.Success {
 		t.Fatalf("register %s: %v %+v", base, err, res)
 	}

@@ -13,7 +13,7 @@ import (
 // backend is what the dataset commands run against: the embedded engine, or an API server
 // (--server URL).
 type backend interface {
-	Register(ctx context.Context, args catalog.RegisterArgs) (*server.RegisterJobResult, error)
+	Register(ctx context.Context, args catalog.RegisterArgs, progress server.ProgressFunc) (*server.RegisterJobResult, error)
 	List(ctx context.Context) ([]catalog.DatasetInfo, error)
 	// Info returns a dataset's basic info, parts and schema (full or short), as JSON documents.
 	Info(ctx context.Context, name string, full bool) ([]any, error)
@@ -41,8 +41,8 @@ func (env *cliEnv) backend() (backend, error) {
 
 type localBackend struct{ e *server.Engine }
 
-func (b localBackend) Register(ctx context.Context, args catalog.RegisterArgs) (*server.RegisterJobResult, error) {
-	return b.e.Register(ctx, args)
+func (b localBackend) Register(ctx context.Context, args catalog.RegisterArgs, progress server.ProgressFunc) (*server.RegisterJobResult, error) {
+	return b.e.Register(ctx, args, progress)
 }
 
 func (b localBackend) List(ctx context.Context) ([]catalog.DatasetInfo, error) {
@@ -79,7 +79,7 @@ func (b localBackend) Unregister(ctx context.Context, name string, force bool) (
 
 type remoteBackend struct{ c *server.Client }
 
-func (b remoteBackend) Register(ctx context.Context, args catalog.RegisterArgs) (*server.RegisterJobResult, error) {
+func (b remoteBackend) Register(ctx context.Context, args catalog.RegisterArgs, progress server.ProgressFunc) (*server.RegisterJobResult, error) {
 	return b.c.Register(ctx, args)
 }
 

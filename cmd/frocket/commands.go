@@ -33,10 +33,12 @@ func cmdRegister(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	bar := newProgressBar(env.stderr, true)
 	res, err := b.Register(ctx, catalog.RegisterArgs{
 		Name: pos[0], BasePath: pos[1], GroupColumn: pos[2], TimestampColumn: pos[3],
 		Pattern: *pattern, ValidationMode: mode, ValidateUniques: !*skipUniques,
-	})
+	}, bar.update)
+	bar.done()
 	if err != nil {
 		return err
 	}

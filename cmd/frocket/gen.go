@@ -91,7 +91,7 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	reg, err := eng.Register(ctx, catalog.RegisterArgs{Name: "demo", BasePath: out, GroupColumn: "userId",
-		TimestampColumn: "timestamp", ValidationMode: "SAMPLE", ValidateUniques: true})
+		TimestampColumn: "timestamp", ValidationMode: "SAMPLE", ValidateUniques: true}, nil)
 	if err != nil {
 		return err
 	}

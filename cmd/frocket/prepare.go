@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"runtime/debug"
 
 	"github.com/frocket/frocket/prepare"
 )
@@ -33,6 +35,12 @@ func cmdPrepare(ctx context.Context, env *cliEnv, args []string) error {
 	cfg.MemoryBytes = memoryMB << 20
 	if err := cfg.Validate(); err != nil {
 		return usageErr("%v", err)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The budget counts live buffers; without a limit the garbage collector lets the heap
+		// grow to twice what is live. The headroom covers what the budget leaves out (decoded
+		// input row groups, Parquet page buffers).
+		debug.SetMemoryLimit(cfg.MemoryBytes + cfg.MemoryBytes/4 + 256<<20)
 	}
 	bar := newProgressBar(env.stderr, true)
 	cfg.Progress = func(p prepare.Progress) {
