@@ -6,7 +6,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test test-deps test-short bench vet fmt fuzz clean
+.PHONY: all build demo test test-deps test-short bench bench-peers bench-queue vet fmt fuzz clean
 
 all: build
 
@@ -38,8 +38,17 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-bench:
+# Package benchmarks, then frocket side by side with DuckDB (SCALE=1M for a quick run, 100M or 500M for
+# the original's sizes), then queue mode with 1, 2 and 4 workers.
+bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./kernels/ ./scan/ ./bench/
+	$(MAKE) bench-peers bench-queue
+
+bench-peers:
+	cd bench/peers && CGO_ENABLED=1 $(GO) run . --scale $(or $(SCALE),10M) --reps 3 --json $(CURDIR)/bench-data/peers-$(or $(SCALE),10M).json
+
+bench-queue: build
+	scripts/bench-queue.sh 10000000 10 5
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./query/
