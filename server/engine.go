@@ -31,6 +31,9 @@ type Config struct {
 	// Buckets opens datasets' base paths for registration (nil: local directories and S3 with the
 	// default configuration).
 	Buckets *objstore.Opener
+	// AllowedRoots confines local base paths to these directories (FROCKET_ALLOWED_ROOTS); empty
+	// allows any local directory.
+	AllowedRoots []string
 }
 
 // DefaultConfig returns the defaults of Funnel Rocket's configuration.

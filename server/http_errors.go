@@ -78,9 +78,13 @@ func (a *api) internalError(w http.ResponseWriter, r *http.Request, err error) {
 func (a *api) fail(w http.ResponseWriter, r *http.Request, dataset string, err error) {
 	var qe query.Errors
 	var tooLarge *http.MaxBytesError
+	var argErr *ArgError
 	switch {
 	case errors.As(err, &qe) && len(qe) > 0:
 		a.writeError(w, r, http.StatusBadRequest, problemsMessage("Query validation failed", qe), qe)
+	case errors.As(err, &argErr):
+		a.writeError(w, r, http.StatusBadRequest, "Invalid arguments: "+argErr.Error(),
+			query.Errors{{Kind: query.KindInvalidArgs, Path: argErr.Field, Message: argErr.Message}})
 	case errors.Is(err, catalog.ErrNotFound):
 		a.writeError(w, r, http.StatusNotFound, fmt.Sprintf("Dataset %s not found", dataset), nil)
 	case errors.As(err, &tooLarge):

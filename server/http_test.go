@@ -35,9 +35,10 @@ type httpEnv struct {
 
 // httpOpts tweaks newHTTPEnv.
 type httpOpts struct {
-	cfg   func(*HTTPConfig)
-	inv   Invoker
-	store func(catalog.Store) catalog.Store
+	cfg    func(*HTTPConfig)
+	engine func(*Config)
+	inv    Invoker
+	store  func(catalog.Store) catalog.Store
 }
 
 // testDataset generates a 5000-row, 2-file dataset into a temporary directory.
@@ -64,6 +65,9 @@ func newHTTPEnv(t *testing.T, o httpOpts) *httpEnv {
 	}
 	ecfg := DefaultConfig()
 	ecfg.Workers = 2
+	if o.engine != nil {
+		o.engine(&ecfg)
+	}
 	eng, err := NewEngine(store, o.inv, ecfg, nil)
 	if err != nil {
 		t.Fatal(err)

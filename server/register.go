@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/frocket/frocket/catalog"
 	"github.com/frocket/frocket/cluster"
+	"github.com/frocket/frocket/objstore"
 )
 
 // RegisterJobResult is the answer to a registration job.
@@ -39,6 +42,11 @@ func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs, progre
 		res.Stats = &JobStats{TotalTime: seconds(time.Since(start))}
 		e.log.Warn("registration failed", "request_id", res.RequestID, "dataset", args.Name, "err", err)
 		return res, nil
+	}
+	if loc, err := objstore.ParseLocation(args.BasePath); err == nil && loc.Scheme == "file" {
+		if err := checkAllowedRoot(loc.Path, e.cfg.AllowedRoots); err != nil {
+			return nil, err
+		}
 	}
 	bucket, _, err := e.cfg.Buckets.Open(ctx, args.BasePath)
 	if err != nil {
@@ -77,6 +85,40 @@ func (e *Engine) Register(ctx context.Context, args catalog.RegisterArgs, progre
 	e.log.Info("dataset registered", "request_id", res.RequestID, "dataset", ds.Name, "parts", len(ds.Parts),
 		"dur_ms", time.Since(start).Milliseconds())
 	return res, nil
+}
+
+// ArgError is a request argument the server refuses; the API answers it with 400.
+type ArgError struct {
+	Field   string // JSON name of the argument
+	Message string
+}
+
+func (e *ArgError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Message) }
+
+// checkAllowedRoot refuses a local directory outside every allowed root (after resolving symbolic
+// links, so a link cannot lead out). No roots means no restriction.
+func checkAllowedRoot(dir string, roots []string) error {
+	if len(roots) == 0 {
+		return nil
+	}
+	resolve := func(p string) string {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return filepath.Clean(p)
+		}
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			return r
+		}
+		return abs
+	}
+	target := resolve(dir)
+	for _, root := range roots {
+		rel, err := filepath.Rel(resolve(root), target)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return nil
+		}
+	}
+	return &ArgError{Field: "basepath", Message: fmt.Sprintf("%s is outside the allowed roots (%s)", dir, strings.Join(roots, ", "))}
 }
 
 // UnregisterResult is the answer to an unregister request.

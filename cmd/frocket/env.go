@@ -25,6 +25,7 @@ type cliEnv struct {
 	noTrim         bool
 	logLevel       string
 	serverURL      string
+	allowedRoots   string // serve's --allowed-roots; empty: FROCKET_ALLOWED_ROOTS
 }
 
 func (env *cliEnv) addGlobalFlags(fs *flag.FlagSet) {
@@ -95,6 +96,9 @@ func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker, sf *stora
 	cfg, err := engineConfigFromEnv()
 	if err != nil {
 		return nil, err
+	}
+	if env.allowedRoots != "" {
+		cfg.AllowedRoots = splitList(env.allowedRoots)
 	}
 	log, err := env.logger()
 	if err != nil {
@@ -226,6 +230,7 @@ func engineConfigFromEnv() (server.Config, error) {
 	cfg.Register.CategoricalRatio = r.float("FROCKET_DATASET_CATEGORICAL_RATIO", cfg.Register.CategoricalRatio)
 	cfg.Register.TopCount = r.int("FROCKET_DATASET_CATEGORICAL_TOP_COUNT", cfg.Register.TopCount)
 	cfg.Register.TopMinPct = r.float("FROCKET_DATASET_CATEGORICAL_TOP_MINPCT", cfg.Register.TopMinPct)
+	cfg.AllowedRoots = splitList(os.Getenv("FROCKET_ALLOWED_ROOTS"))
 	if err := r.err(); err != nil {
 		return cfg, err
 	}
@@ -233,6 +238,17 @@ func engineConfigFromEnv() (server.Config, error) {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // printJSON writes v as indented JSON, or on one line with --nopretty.

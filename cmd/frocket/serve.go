@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/frocket/frocket/catalog"
 	"github.com/frocket/frocket/cluster"
@@ -23,6 +24,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(&cfg.ErrorDetails, "error-details", cfg.ErrorDetails, "describe internal errors in responses (env FROCKET_APISERVER_ERROR_DETAILS)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body accepted (env FROCKET_APISERVER_MAX_BODY_BYTES)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "time limit of a request, its job included (env FROCKET_APISERVER_REQUEST_TIMEOUT)")
+	fs.StringVar(&env.allowedRoots, "allowed-roots", "", "comma-separated directories under which local datasets may be registered (env FROCKET_ALLOWED_ROOTS; empty: any)")
 	var rf redisFlags
 	rf.add(fs)
 	var sf storageFlags
@@ -79,7 +81,14 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		where = dataDir
 	}
-	log.Info("api server config", "mode", mode, "catalog", where, "listen", cfg.Listen,
+	roots := splitList(env.allowedRoots)
+	if len(roots) == 0 {
+		roots = splitList(os.Getenv("FROCKET_ALLOWED_ROOTS"))
+	}
+	if len(roots) == 0 {
+		log.Warn("no allowed roots: any local directory readable by this process can be registered (set --allowed-roots)")
+	}
+	log.Info("api server config", "mode", mode, "allowed_roots", strings.Join(roots, ","), "catalog", where, "listen", cfg.Listen,
 		"auth", cfg.AuthToken != "", "admin_actions", cfg.AdminActions, "error_details", cfg.ErrorDetails,
 		"pretty_print", cfg.PrettyPrint, "max_body_bytes", cfg.MaxBodyBytes,
 		"request_timeout_ms", cfg.RequestTimeout.Milliseconds(), "shutdown_timeout_ms", cfg.ShutdownTimeout.Milliseconds())
