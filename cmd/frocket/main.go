@@ -44,6 +44,7 @@ func commands() []command {
 		{"serve", "[--listen ADDR] [--redis URL]", "run the HTTP API (embedded, or over Redis with queue workers)", cmdServe},
 		{"worker", "--redis URL [--concurrency N]", "run a queue worker that takes tasks from Redis", cmdWorker},
 		{"gen", "", "generate a synthetic user-activity dataset", cmdGen},
+		{"prepare", "--input DIR_OR_GLOB --output DIR --group-id COL --timestamp COL --files N", "repartition Parquet files by user id into sorted parts", cmdPrepare},
 		{"demo", "", "generate a small dataset, register it and run a funnel over it", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 	}

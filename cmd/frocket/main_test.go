@@ -151,3 +151,39 @@ func TestCLICorruptPart(t *testing.T) {
 		t.Fatalf("corrupt part: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestCLIPrepare(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in")
+	if code, out, errOut := cli(t, "gen", "--rows", "6000", "--files", "2", "--unsorted", "--out", in); code != 0 {
+		t.Fatalf("gen: %s%s", out, errOut)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, errOut := cli(t, "prepare", "--input", in, "--output", out, "--group-id", "userId", "--timestamp", "timestamp", "--files", "3")
+	if code != 0 || !strings.Contains(stdout, "prepared 6000 rows") {
+		t.Fatalf("prepare: exit %d\n%s%s", code, stdout, errOut)
+	}
+	// The prepared dataset answers like the original.
+	dd := "--data-dir=" + t.TempDir()
+	answers := map[string]string{}
+	for name, dir := range map[string]string{"in": in, "out": out} {
+		if code, o, e := cli(t, dd, "register", name, dir, "userId", "timestamp"); code != 0 {
+			t.Fatalf("register %s: %s%s", name, o, e)
+		}
+		code, o, e := cli(t, dd, "run", name, "--string", e2eFunnel, "--nopretty")
+		if code != 0 {
+			t.Fatalf("run %s: %s%s", name, o, e)
+		}
+		var res map[string]any
+		if err := json.Unmarshal([]byte(o), &res); err != nil {
+			t.Fatal(err)
+		}
+		answers[name] = answerOf(t, res)
+	}
+	if answers["in"] != answers["out"] {
+		t.Fatalf("prepared dataset answers differently:\n%s\n%s", answers["in"], answers["out"])
+	}
+	// Refuses to overwrite without --force.
+	if code, _, errOut := cli(t, "prepare", "--input", in, "--output", out, "--group-id", "userId", "--timestamp", "timestamp", "--files", "3"); code == 0 || !strings.Contains(errOut, "force") {
+		t.Fatalf("second prepare: exit %d, %s", code, errOut)
+	}
+}
