@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,5 +161,47 @@ func TestS3QueueWorkersSelfSelectCachedParts(t *testing.T) {
 	}
 	if hits < 10 {
 		t.Fatalf("want most of 12 tasks served from the cache, got %d", hits)
+	}
+}
+
+func TestS3CorruptObjectAndServerOutage(t *testing.T) {
+	env := newS3Env(t, 8000, 2)
+	store, err := catalog.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := env.engine(t, store, &server.LocalInvoker{Workers: 2, Parts: env.cachedParts(t, 1<<30)})
+	register(t, eng, "s3", "s3://events/data")
+	want, _ := queryAnswer(t, eng, "s3", `{}`)
+
+	// A part replaced by garbage after registration: the query fails, naming the object.
+	env.s3.Put(t, "events", "data/part-00001.parquet", []byte("not a parquet file at all"))
+	cold := env.engine(t, store, &server.LocalInvoker{Workers: 2, Parts: env.cachedParts(t, 1<<30)})
+	res, err := cold.Query(context.Background(), "s3", []byte(`{}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Success || !strings.Contains(res.ErrorMessage, "s3://events/data/part-00001.parquet") {
+		t.Fatalf("corrupt object: %+v", res)
+	}
+	t.Logf("corrupt object: %s", res.ErrorMessage)
+	env.s3.UploadDir(t, "events", "data/", env.local)
+
+	// The S3 server goes away: a query that must download fails with a clear error, and the next query
+	// after it comes back succeeds.
+	env.s3.Stop()
+	cold = env.engine(t, store, &server.LocalInvoker{Workers: 2, Parts: env.cachedParts(t, 1<<30)})
+	res, err = cold.Query(context.Background(), "s3", []byte(`{}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Success || !strings.Contains(res.ErrorMessage, "s3://events/data/part-0000") {
+		t.Fatalf("S3 down: %+v", res)
+	}
+	t.Logf("S3 down: %s", res.ErrorMessage)
+	env.s3.Restart(t)
+	got, _ := queryAnswer(t, cold, "s3", `{}`)
+	if got != want {
+		t.Fatalf("after restart: %s vs %s", got, want)
 	}
 }

@@ -78,9 +78,15 @@ func (c *CachedParts) Open(ctx context.Context, ds cluster.DatasetRef, p cluster
 		return nil, err
 	}
 	start := time.Now()
+	var downloadErr error
 	r, hit, err := c.Cache.Fetch(ctx, key, func(ctx context.Context, w io.Writer) (int64, error) {
-		return d.Download(ctx, p.Name, w)
+		n, err := d.Download(ctx, p.Name, w)
+		downloadErr = err
+		return n, err
 	})
+	if downloadErr != nil {
+		return nil, downloadErr // it names the object
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fetch part %s%s: %w", loc, p.Name, err)
 	}
