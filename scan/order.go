@@ -51,9 +51,18 @@ func cmpFloatInt(f float64, i int64) int {
 	return cmp.Compare(f-t, 0)
 }
 
-// sortedPairs reports whether rows are ordered by (g, ts), ties in ts allowed.
+// sortedPairs reports whether rows are ordered by (g, ts), ties in ts allowed; by g alone when ts
+// is nil.
 func sortedPairs[G cmp.Ordered](g []G, ts []int64) bool {
 	if len(g) < 2 {
+		return true
+	}
+	if ts == nil {
+		for i := 1; i < len(g); i++ {
+			if g[i] < g[i-1] {
+				return false
+			}
+		}
 		return true
 	}
 	ts = ts[:len(g)]
@@ -93,29 +102,23 @@ func stringRanks(dict []string) []uint32 {
 }
 
 // denseIntRanks replaces each value by the rank of its distinct value in ascending order and
-// returns the ranks and the number of distinct values.
+// returns the ranks and the number of distinct values. Distinct values get dense ids from an
+// open-addressing hash table in order of first appearance; only the distinct values are then
+// sorted (by radix), so the cost is one hash probe per run of equal values plus a sort of the
+// distinct values.
 func denseIntRanks(vals []int64) ([]uint32, int) {
 	ranks := make([]uint32, len(vals))
-	ids := make(map[int64]uint32)
-	var distinct []int64
+	var x intIndex
+	x.init(len(vals))
 	last, lastID := int64(0), uint32(0)
 	for i, v := range vals {
-		if i == 0 || v != last { // runs of one group are common: skip the map for them
-			id, ok := ids[v]
-			if !ok {
-				id = uint32(len(distinct))
-				ids[v] = id
-				distinct = append(distinct, v)
-			}
-			last, lastID = v, id
+		if i == 0 || v != last { // runs of one group are common: skip the probe for them
+			last, lastID = v, x.id(v)
 		}
 		ranks[i] = lastID
 	}
-	order := make([]uint32, len(distinct))
-	for i := range order {
-		order[i] = uint32(i)
-	}
-	slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(distinct[a], distinct[b]) })
+	distinct := x.distinct
+	order := radixByTS(distinct)
 	rankOf := make([]uint32, len(distinct))
 	for r, id := range order {
 		rankOf[id] = uint32(r)
@@ -126,60 +129,166 @@ func denseIntRanks(vals []int64) ([]uint32, int) {
 	return ranks, len(distinct)
 }
 
+// intIndex gives distinct int64 values dense ids in order of first appearance (linear probing,
+// load at most one half).
+type intIndex struct {
+	keys     []int64
+	ids      []uint32 // id+1 of the key in the same slot; 0 marks an empty slot
+	shift    uint     // 64 - log2(len(keys))
+	distinct []int64  // the values by id
+}
+
+// init sizes the table for about n/8 distinct values (it grows past that).
+func (x *intIndex) init(n int) {
+	slots := 1024
+	for slots < n/4 {
+		slots *= 2
+	}
+	x.keys = make([]int64, slots)
+	x.ids = make([]uint32, slots)
+	x.shift = uint(64 - bits.TrailingZeros(uint(slots)))
+}
+
+// id returns the id of v, adding v when new.
+func (x *intIndex) id(v int64) uint32 {
+	mask := uint64(len(x.keys) - 1)
+	h := (uint64(v) * 0x9E3779B97F4A7C15) >> x.shift
+	for {
+		s := x.ids[h]
+		if s == 0 {
+			break
+		}
+		if x.keys[h] == v {
+			return s - 1
+		}
+		h = (h + 1) & mask
+	}
+	id := uint32(len(x.distinct))
+	x.distinct = append(x.distinct, v)
+	x.keys[h], x.ids[h] = v, id+1
+	if 2*len(x.distinct) > len(x.keys) {
+		x.grow()
+	}
+	return id
+}
+
+// grow doubles the table and reinserts every distinct value.
+func (x *intIndex) grow() {
+	slots := 2 * len(x.keys)
+	x.keys = make([]int64, slots)
+	x.ids = make([]uint32, slots)
+	x.shift--
+	mask := uint64(slots - 1)
+	for id, v := range x.distinct {
+		h := (uint64(v) * 0x9E3779B97F4A7C15) >> x.shift
+		for x.ids[h] != 0 {
+			h = (h + 1) & mask
+		}
+		x.keys[h], x.ids[h] = v, uint32(id)+1
+	}
+}
+
 // sortPermutation returns the positions 0..len(rank)-1 ordered by (rank, ts, position), i.e. a
-// stable sort by (rank, ts). Ranks must be < groups.
+// stable sort by (rank, ts); by (rank, position) when ts is nil. Ranks must be < groups.
 //
-// When every group's rows already come in ts order (a file grouped by user in another order, or
-// written in time order), one stable counting sort by rank is enough. Otherwise the positions are
-// first radix sorted by ts (stable, 11 bits per pass over the span of ts) and then counting
-// sorted by rank, which keeps the ts order within each group: O(n) per pass, no comparisons.
+// A stable counting sort by rank comes first; then each group's run, usually a few rows, is
+// sorted by ts: by insertion over (ts, position) pairs gathered next to each other (linear when
+// the run is already in ts order), or by a comparison sort for long runs.
 func sortPermutation(rank []uint32, groups int, ts []int64) []uint32 {
-	ts = ts[:len(rank)]
-	if groupsInOrder(rank, groups, ts) {
-		return countingSort(rank, groups, nil)
-	}
-	return countingSort(rank, groups, radixByTS(ts))
-}
-
-// groupsInOrder reports whether the rows of each group appear in nondecreasing ts order.
-func groupsInOrder(rank []uint32, groups int, ts []int64) bool {
-	last := make([]int64, groups)
-	for g := range last {
-		last[g] = math.MinInt64
-	}
-	for i, r := range rank {
-		if ts[i] < last[r] {
-			return false
-		}
-		last[r] = ts[i]
-	}
-	return true
-}
-
-// countingSort returns the positions listed by order (0..len(rank)-1 when order is nil), stably
-// ordered by rank.
-func countingSort(rank []uint32, groups int, order []uint32) []uint32 {
-	next := make([]uint32, groups+1)
-	for _, r := range rank {
-		next[r+1]++
-	}
-	for g := range groups {
-		next[g+1] += next[g]
-	}
-	perm := make([]uint32, len(rank))
-	if order == nil {
-		for i, r := range rank {
-			perm[next[r]] = uint32(i)
-			next[r]++
-		}
-		return perm
-	}
-	for _, p := range order {
-		r := rank[p]
-		perm[next[r]] = p
-		next[r]++
+	perm, starts := countingSort(rank, groups)
+	if ts != nil {
+		sortRunsByTS(perm, starts, ts[:len(rank)])
 	}
 	return perm
+}
+
+// countingSort returns the positions 0..len(rank)-1 stably ordered by rank, and the start of each
+// rank's run (groups+1 entries).
+func countingSort(rank []uint32, groups int) (perm, starts []uint32) {
+	starts = make([]uint32, groups+1)
+	for _, r := range rank {
+		starts[r+1]++
+	}
+	for g := range groups {
+		starts[g+1] += starts[g]
+	}
+	next := make([]uint32, groups)
+	copy(next, starts)
+	perm = make([]uint32, len(rank))
+	for i, r := range rank {
+		perm[next[r]] = uint32(i)
+		next[r]++
+	}
+	return perm, starts
+}
+
+// insertionRun is the longest run sortRunsByTS sorts by insertion.
+const insertionRun = 48
+
+// sortRunsByTS stably sorts each run perm[starts[g]:starts[g+1]] by ts[perm[i]]. Each run must
+// list its positions in increasing order.
+func sortRunsByTS(perm, starts []uint32, ts []int64) {
+	keys := make([]int64, len(perm))
+	for i, p := range perm {
+		keys[i] = ts[p]
+	}
+	var buf []uint64
+	for g := range len(starts) - 1 {
+		a, b := starts[g], starts[g+1]
+		if b-a < 2 {
+			continue
+		}
+		k, p := keys[a:b], perm[a:b]
+		if b-a > insertionRun {
+			buf = sortLongRun(k, p, buf)
+			continue
+		}
+		for i := 1; i < len(k); i++ {
+			t, q := k[i], p[i]
+			j := i
+			for j > 0 && k[j-1] > t {
+				k[j], p[j] = k[j-1], p[j-1]
+				j--
+			}
+			k[j], p[j] = t, q
+		}
+	}
+}
+
+// sortLongRun stably sorts p by k (both reordered). When the span of k and the run's length fit
+// in 64 bits together, each row becomes one uint64, (k - min(k)) above the row's index in the run,
+// sorted without a comparison function; otherwise a stable comparison sort runs. buf is scratch
+// space, returned for reuse.
+func sortLongRun(k []int64, p []uint32, buf []uint64) []uint64 {
+	if slices.IsSorted(k) {
+		return buf
+	}
+	lo, hi := slices.Min(k), slices.Max(k)
+	idxBits := bits.Len(uint(len(k) - 1))
+	if bits.Len64(uint64(hi)-uint64(lo))+idxBits > 64 {
+		idx := make([]int, len(k))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(k[x], k[y]) })
+		k2, p2 := slices.Clone(k), slices.Clone(p)
+		for i, j := range idx {
+			k[i], p[i] = k2[j], p2[j]
+		}
+		return buf
+	}
+	buf = buf[:0]
+	for i, t := range k {
+		buf = append(buf, (uint64(t)-uint64(lo))<<idxBits|uint64(i))
+	}
+	slices.Sort(buf)
+	p2 := slices.Clone(p) // a long run is rare enough that this copy does not matter
+	mask := uint64(1)<<idxBits - 1
+	for i, e := range buf {
+		j := e & mask
+		k[i], p[i] = lo+int64(e>>idxBits), p2[j]
+	}
+	return buf
 }
 
 // maxRadixBits is the widest digit of radixByTS: 2048 counters fit in L1 cache.

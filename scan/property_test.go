@@ -203,7 +203,7 @@ func checkPropRow(t *testing.T, name string, tbl *Table, i int, r propRow, float
 	if floatTS {
 		wantTS = FloatKey(r.FT)
 	}
-	if tbl.TS[i] != wantTS {
+	if tbl.TS != nil && tbl.TS[i] != wantTS {
 		fail("TS", tbl.TS[i], wantTS)
 	}
 	if r.OI == nil {
@@ -241,5 +241,52 @@ func checkPropRow(t *testing.T, name string, tbl *Table, i int, r propRow, float
 	}
 	if c["u16"].Ints[i] != int64(r.U16) {
 		fail("u16", c["u16"].Ints[i], r.U16)
+	}
+}
+
+// TestReadWithoutTimestamp checks that a request without a timestamp column returns the rows
+// ordered by group alone, ties in file order, with no TS, and that a timeframe then is an error.
+func TestReadWithoutTimestamp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, n := range []int{0, 1, 2, 39, 63, 64, 65, 1023, 1024, 1025} {
+		for variant := range 4 {
+			groups := 1 + rng.IntN(max(n/8, 1))
+			rows := make([]propRow, n)
+			for i := range rows {
+				rows[i] = randPropRow(rng, groups)
+				rows[i].TS = int64(i) // the file position, to check that ties keep file order
+			}
+			stringGroup := variant&1 == 1
+			byGroup := func(a, b propRow) int { return propCmpGroup(a, b, stringGroup) }
+			if variant >= 2 {
+				slices.SortStableFunc(rows, byGroup)
+			}
+			var rgs [][]propRow
+			for rest := rows; len(rest) > 0; {
+				k := 1 + rng.IntN(len(rest))
+				rgs, rest = append(rgs, rest[:k]), rest[k:]
+			}
+			path := writeGroups(t, rgs)
+			req := Request{GroupColumn: "g", Columns: []string{"g", "s", "ts", "ft", "oi", "of", "ob", "os", "ps", "u16"}}
+			if stringGroup {
+				req.GroupColumn = "s"
+			}
+			name := fmt.Sprintf("n%d/v%d", n, variant)
+			tbl := mustRead(t, path, req)
+			want := slices.Clone(rows)
+			wasSorted := slices.IsSortedFunc(want, byGroup)
+			slices.SortStableFunc(want, byGroup)
+			if tbl.TS != nil || tbl.Rows != n || tbl.WasSorted != wasSorted {
+				t.Fatalf("%s: TS %v, rows %d, sorted %v; want no TS, %d rows, sorted %v", name, tbl.TS != nil, tbl.Rows, tbl.WasSorted, n, wasSorted)
+			}
+			for i, r := range want {
+				checkPropRow(t, name, tbl, i, r, false)
+			}
+			from := int64(0)
+			req.From = &from
+			if _, err := ReadPath(path, req); err == nil {
+				t.Fatalf("%s: a timeframe without a timestamp column was accepted", name)
+			}
+		}
 	}
 }

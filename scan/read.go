@@ -12,7 +12,10 @@ import (
 type Request struct {
 	// GroupColumn is the group (user) id column, integer or string, without nulls.
 	GroupColumn string
-	// TimestampColumn is the timestamp column, integer or float, without nulls or NaN.
+	// TimestampColumn is the timestamp column, integer or float, without nulls or NaN. Empty means
+	// the caller needs no time order: the timestamp column is then not decoded (unless listed in
+	// Columns), the table's TS is nil, its rows are ordered by group only, and From and To must be
+	// nil.
 	TimestampColumn string
 	// Columns are the other columns to decode; they may include the group and timestamp columns.
 	Columns []string
@@ -35,7 +38,7 @@ func ReadPath(path string, req Request) (*Table, error) {
 }
 
 // Read decodes the requested columns of the rows in the timeframe, ordered by (group, ts) with
-// ties in file order. Row groups whose timestamp statistics lie outside the timeframe are not
+// ties in file order (by group alone, ties in file order, without a timestamp column). Row groups whose timestamp statistics lie outside the timeframe are not
 // read. Null group ids and null or NaN timestamps among the rows read are errors.
 func (f *File) Read(req Request) (t *Table, err error) {
 	defer func() {
@@ -50,14 +53,19 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	if gspec.info.Type != Int && gspec.info.Type != String {
 		return nil, fmt.Errorf("read %s: group column %q must be integer or string, not %s", f.name, req.GroupColumn, gspec.info.Physical)
 	}
-	tspec, err := f.column("read", req.TimestampColumn)
-	if err != nil {
-		return nil, err
+	specs := []*columnSpec{gspec}
+	var tspec *columnSpec
+	if req.TimestampColumn != "" {
+		if tspec, err = f.column("read", req.TimestampColumn); err != nil {
+			return nil, err
+		}
+		if tspec.info.Type != Int && tspec.info.Type != Float {
+			return nil, fmt.Errorf("read %s: timestamp column %q must be integer or float, not %s", f.name, req.TimestampColumn, tspec.info.Physical)
+		}
+		specs = append(specs, tspec)
+	} else if req.From != nil || req.To != nil {
+		return nil, fmt.Errorf("read %s: a timeframe needs a timestamp column", f.name)
 	}
-	if tspec.info.Type != Int && tspec.info.Type != Float {
-		return nil, fmt.Errorf("read %s: timestamp column %q must be integer or float, not %s", f.name, req.TimestampColumn, tspec.info.Physical)
-	}
-	specs := []*columnSpec{gspec, tspec}
 	for _, name := range req.Columns {
 		s, err := f.column("read", name)
 		if err != nil {
@@ -66,7 +74,10 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		specs = append(specs, s)
 	}
 
-	tf := makeTimeframe(tspec.info.Type, req.From, req.To)
+	var tf timeframe
+	if tspec != nil {
+		tf = makeTimeframe(tspec.info.Type, req.From, req.To)
+	}
 	t = &Table{RowGroups: len(f.pq.RowGroups()), FileRows: f.pq.NumRows()}
 	var groups []int
 	total := 0
@@ -96,18 +107,23 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		}
 		cols[s.info.Name] = c
 	}
-	group, tsCol := cols[req.GroupColumn], cols[req.TimestampColumn]
+	group := cols[req.GroupColumn]
 	if group.Nulls != nil {
 		return nil, fmt.Errorf("read %s: group column %q has null values", f.name, req.GroupColumn)
 	}
-	if tsCol.Nulls != nil {
-		return nil, fmt.Errorf("read %s: timestamp column %q has null or NaN values", f.name, req.TimestampColumn)
-	}
-	ts := tsCol.Ints
-	if tsCol.Type == Float {
-		ts = make([]int64, total)
-		for i, v := range tsCol.Floats {
-			ts[i] = FloatKey(v)
+	var tsCol *Column
+	var ts []int64
+	if tspec != nil {
+		tsCol = cols[req.TimestampColumn]
+		if tsCol.Nulls != nil {
+			return nil, fmt.Errorf("read %s: timestamp column %q has null or NaN values", f.name, req.TimestampColumn)
+		}
+		ts = tsCol.Ints
+		if tsCol.Type == Float {
+			ts = make([]int64, total)
+			for i, v := range tsCol.Floats {
+				ts[i] = FloatKey(v)
+			}
 		}
 	}
 
@@ -122,14 +138,19 @@ func (f *File) Read(req Request) (t *Table, err error) {
 				gatherColumn(c, idx, sorted)
 			}
 		}
-		if tsCol.Type == Int {
+		switch {
+		case tsCol == nil:
+		case tsCol.Type == Int:
 			ts = tsCol.Ints
-		} else {
+		default:
 			ts = gather(ts, idx, sorted)
 		}
 	}
 
-	t.Rows = len(ts)
+	t.Rows = len(group.Codes)
+	if group.Type == Int {
+		t.Rows = len(group.Ints)
+	}
 	t.Group = group
 	t.TS = ts
 	t.WasSorted = sorted

@@ -86,6 +86,13 @@ func BenchmarkRead(b *testing.B) {
 	b.Run("unsorted-time-ordered", func(b *testing.B) {
 		benchRead(b, benchFile(b, byTime), req, false)
 	})
+	noTS := Request{GroupColumn: "userId", Columns: []string{"eventType"}}
+	b.Run("sorted-no-ts", func(b *testing.B) {
+		benchRead(b, benchFile(b, byUser), noTS, true)
+	})
+	b.Run("unsorted-no-ts", func(b *testing.B) {
+		benchRead(b, benchFile(b, shuffled), noTS, false)
+	})
 	b.Run("sorted-timeframe", func(b *testing.B) {
 		// About the middle half of the time range: every row is checked, none is skipped by
 		// statistics since each row group spans all users.

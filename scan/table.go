@@ -56,7 +56,7 @@ type Table struct {
 	Rows int
 	// Group is the group (user) id column; Int or String.
 	Group *Column
-	// TS holds the timestamps as order-preserving int64 keys: the values themselves for an integer
+	// TS holds the timestamps (nil when the request named no timestamp column) as order-preserving int64 keys: the values themselves for an integer
 	// timestamp column, and for a float one a monotonic mapping of the float64 bits (so comparisons
 	// and equality are exact, but differences are not times).
 	TS []int64
@@ -64,7 +64,8 @@ type Table struct {
 	GroupStarts []uint32
 	// Columns holds the requested columns by name (the group and timestamp columns too when requested).
 	Columns map[string]*Column
-	// WasSorted is true when the file's rows were already in (group, timestamp) order.
+	// WasSorted is true when the file's rows were already in (group, timestamp) order (group order
+	// without a timestamp column).
 	WasSorted bool
 	// RowGroups and SkippedRowGroups count the file's row groups and those the timeframe excluded.
 	RowGroups, SkippedRowGroups int

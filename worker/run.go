@@ -93,7 +93,10 @@ func TableStats(tbl *scan.Table) *Stats {
 }
 
 func scanRequest(t Task) scan.Request {
-	req := scan.Request{GroupColumn: t.GroupColumn, TimestampColumn: t.TimestampColumn}
+	req := scan.Request{GroupColumn: t.GroupColumn}
+	if needsTime(t.Query.Query) {
+		req.TimestampColumn = t.TimestampColumn
+	}
 	refs := referencedColumns(t.Query.Query)
 	for _, c := range t.Query.UsedColumns {
 		// The group and timestamp columns are always decoded for ordering; their values are needed
@@ -106,6 +109,22 @@ func scanRequest(t Task) scan.Request {
 		req.From, req.To = tf.From, tf.To
 	}
 	return req
+}
+
+// needsTime reports whether evaluating q needs the timestamps: for a timeframe, a sequence
+// condition or a funnel. Without them the scan neither decodes nor orders by the timestamp column.
+func needsTime(q *query.Query) bool {
+	if q.Timeframe != nil || q.Funnel != nil {
+		return true
+	}
+	if qs := q.Query; qs != nil {
+		for i := range qs.Conditions {
+			if qs.Conditions[i].Kind() == query.SequenceCondition {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // referencedColumns returns every column a filter, target or aggregation of q reads.
