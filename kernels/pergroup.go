@@ -103,15 +103,15 @@ func SumPerGroupFloat64(dst []float64, mask Bitset, vals []float64, nulls []uint
 // matching row never matches, whatever op and v say.
 func TargetCount(dst *roaring.Bitmap, counts []uint32, op Op, v float64, includeZero bool) {
 	m, zero := outcomeMask(op), b2u8(includeZero)
-	var out groupAdder
+	words := make([]uint64, wordsFor(len(counts)))
 	for g, c := range counts {
 		hit := zero
 		if c != 0 {
 			hit = m >> outcomeFloat64(float64(c), v) & 1
 		}
-		out.add(dst, uint32(g), hit)
+		words[g>>6] |= uint64(hit) << (uint(g) & 63)
 	}
-	out.flush(dst)
+	addDense(dst, words)
 }
 
 // TargetSumInt64 adds to dst every group g with counts[g] > 0 and sums[g] op v, comparing the
@@ -127,12 +127,12 @@ func TargetSumInt64(dst *roaring.Bitmap, counts []uint32, sums []int64, op Op, v
 		return
 	}
 	s := sums[:len(counts)]
-	var out groupAdder
+	words := make([]uint64, wordsFor(len(counts)))
 	for g, c := range counts {
 		hit := m >> outcomeInt64(s[g], t) & 1 & b2u8(c != 0)
-		out.add(dst, uint32(g), hit)
+		words[g>>6] |= uint64(hit) << (uint(g) & 63)
 	}
-	out.flush(dst)
+	addDense(dst, words)
 }
 
 // TargetSumFloat64 adds to dst every group g with counts[g] > 0 and sums[g] op v (IEEE semantics: a
@@ -141,34 +141,10 @@ func TargetSumInt64(dst *roaring.Bitmap, counts []uint32, sums []int64, op Op, v
 func TargetSumFloat64(dst *roaring.Bitmap, counts []uint32, sums []float64, op Op, v float64) {
 	m := outcomeMask(op)
 	s := sums[:len(counts)]
-	var out groupAdder
+	words := make([]uint64, wordsFor(len(counts)))
 	for g, c := range counts {
 		hit := m >> outcomeFloat64(s[g], v) & 1 & b2u8(c != 0)
-		out.add(dst, uint32(g), hit)
+		words[g>>6] |= uint64(hit) << (uint(g) & 63)
 	}
-	out.flush(dst)
-}
-
-// groupAdder batches ascending group indexes into a roaring bitmap without branching per group.
-type groupAdder struct {
-	buf [256]uint32
-	n   int
-}
-
-// add appends g when hit is 1 (and not when it is 0), flushing a full batch into dst.
-func (a *groupAdder) add(dst *roaring.Bitmap, g uint32, hit uint8) {
-	a.buf[a.n&255] = g
-	a.n += int(hit)
-	if a.n == len(a.buf) {
-		dst.AddMany(a.buf[:])
-		a.n = 0
-	}
-}
-
-// flush adds the pending groups to dst.
-func (a *groupAdder) flush(dst *roaring.Bitmap) {
-	if a.n > 0 {
-		dst.AddMany(a.buf[:a.n])
-		a.n = 0
-	}
+	addDense(dst, words)
 }

@@ -76,11 +76,34 @@ func reachRange(reached []uint16, steps []Bitset, ts []int64, starts []uint32, f
 	}
 }
 
-// GroupsReaching adds to dst every group g with reached[g] >= n.
+// GroupsReaching adds to dst every group g with reached[g] >= n. It builds the set as a dense
+// bitset of the groups first and hands it to roaring whole.
 func GroupsReaching(dst *roaring.Bitmap, reached []uint16, n int) {
-	var out groupAdder
-	for g, r := range reached {
-		out.add(dst, uint32(g), b2u8(int(r) >= n))
+	if n > 0xFFFF {
+		return
 	}
-	out.flush(dst)
+	words := make([]uint64, wordsFor(len(reached)))
+	t := uint16(max(n, 0))
+	full := len(reached) >> 6
+	for w := range words[:full] {
+		r := (*[64]uint16)(reached[w<<6:])
+		var m uint64
+		for k := range 64 {
+			m |= b2u(r[k] >= t) << k
+		}
+		words[w] = m
+	}
+	for j, r := range reached[full<<6:] {
+		words[full] |= b2u(r >= t) << j
+	}
+	addDense(dst, words)
+}
+
+// addDense adds the groups of a dense bitset to dst. words may be kept by dst.
+func addDense(dst *roaring.Bitmap, words []uint64) {
+	if dst.IsEmpty() {
+		dst.FromDense(words, false)
+		return
+	}
+	dst.Or(roaring.FromDense(words, false))
 }

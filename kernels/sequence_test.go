@@ -176,3 +176,31 @@ func TestSequenceReachGroupsAndWords(t *testing.T) {
 		t.Fatalf("reached %v, want [0 2 1]", got)
 	}
 }
+
+// TestGroupsReachingEdges checks GroupsReaching against a naive loop at edge lengths, into an
+// empty and into a non-empty bitmap.
+func TestGroupsReachingEdges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 2, 39, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 65535, 65536, 65537, 70000} {
+		reached := make([]uint16, n)
+		for i := range reached {
+			reached[i] = uint16(rng.IntN(4))
+		}
+		for _, k := range []int{-1, 0, 1, 2, 3, 4, 70000} {
+			for _, prefill := range []bool{false, true} {
+				dst, want := roaring.New(), roaring.New()
+				if prefill {
+					dst.Add(uint32(n) + 5)
+					want.Add(uint32(n) + 5)
+				}
+				for g, r := range reached {
+					if int(r) >= k {
+						want.Add(uint32(g))
+					}
+				}
+				GroupsReaching(dst, reached, k)
+				equalBitmap(t, "n="+itoa(n)+" k="+itoa(k), dst, want.ToArray())
+			}
+		}
+	}
+}
