@@ -22,6 +22,13 @@ type Task struct {
 	Size                         int64
 	GroupColumn, TimestampColumn string
 	Query                        *query.Validated
+	// PartVersion, when set, identifies the content of the part together with Path and Size (an
+	// object's ETag, or the dataset's registration time): the column cache keys entries by it. When
+	// empty, a local Path is identified by its size and modification time, and a part read through
+	// Reader is not cached.
+	PartVersion string
+	// Columns, when not nil, keeps decoded columns in memory between tasks (see ColumnCache).
+	Columns *ColumnCache
 	// MaxMapKeys caps the keys a per-value aggregation returns from one part; past it the part sends
 	// only its top Top*2 keys and the aggregation is marked approximate. 0 means DefaultMaxMapKeys.
 	MaxMapKeys int
@@ -41,6 +48,7 @@ type Stats struct {
 	RowGroups        int           // row groups in the file
 	SkippedRowGroups int           // row groups skipped by the timeframe
 	WasSorted        bool          // the file was already ordered by (group, timestamp)
+	ColumnCacheHit   bool          // the columns came from Task.Columns, not from the file
 	LoadTime         time.Duration // open and decode
 	RunTime          time.Duration // kernels and partial result
 }
@@ -48,7 +56,7 @@ type Stats struct {
 // Run answers t over its part: Load, then Evaluate.
 func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 	start := time.Now()
-	tbl, err := Load(t)
+	tbl, hit, err := load(t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -61,23 +69,62 @@ func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 		return nil, nil, fmt.Errorf("query part %s: %w", t.Path, err)
 	}
 	st := TableStats(tbl)
+	st.ColumnCacheHit = hit
 	st.LoadTime, st.RunTime = loaded.Sub(start), time.Since(loaded)
 	return p, st, nil
 }
 
-// Load decodes the columns t's query uses from t's part, restricted to the timeframe.
+// Load decodes the columns t's query uses from t's part, restricted to the timeframe, or takes
+// them from t.Columns when it holds them. The table may be shared with other tasks through the
+// cache: callers must not modify it.
 func Load(t Task) (*scan.Table, error) {
+	tbl, _, err := load(t)
+	return tbl, err
+}
+
+// load is Load that also reports whether the column cache answered.
+func load(t Task) (*scan.Table, bool, error) {
 	if t.Query == nil || t.Query.Query == nil {
-		return nil, fmt.Errorf("worker: task for %s has no query", t.Path)
+		return nil, false, fmt.Errorf("worker: task for %s has no query", t.Path)
 	}
+	req := scanRequest(t)
+	if t.Columns == nil {
+		tbl, err := read(t, req)
+		return tbl, false, err
+	}
+	key, ok, err := partIdentity(t)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		tbl, err := read(t, req)
+		return tbl, false, err
+	}
+	if tbl := t.Columns.get(key, req); tbl != nil {
+		return tbl, true, nil
+	}
+	req = t.Columns.widen(key, req)
+	tbl, err := read(t, req)
+	if err != nil {
+		return nil, false, err
+	}
+	// A local file rewritten while it was read must not be cached under its old identity.
+	if after, ok, err := partIdentity(t); err == nil && ok && after == key {
+		t.Columns.put(key, req, tbl)
+	}
+	return tbl, false, nil
+}
+
+// read decodes req from t's part.
+func read(t Task, req scan.Request) (*scan.Table, error) {
 	if t.Reader == nil {
-		return scan.ReadPath(t.Path, scanRequest(t))
+		return scan.ReadPath(t.Path, req)
 	}
 	f, err := scan.Open(t.Reader, t.Size, t.Path)
 	if err != nil {
 		return nil, err
 	}
-	return f.Read(scanRequest(t))
+	return f.Read(req)
 }
 
 // TableStats returns the stats of a loaded table (times are left zero).

@@ -1,0 +1,179 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/frocket/frocket/bench"
+	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/worker"
+)
+
+func genParts(t *testing.T, cfg bench.GenConfig) []string {
+	t.Helper()
+	cfg.OutDir = filepath.Join(t.TempDir(), "data")
+	st, err := bench.Generate(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Files
+}
+
+// runParts answers v over paths, through cache when it is not nil, and merges the partials.
+func runParts(t *testing.T, paths []string, v *query.Validated, cache *worker.ColumnCache) (*query.Partial, int) {
+	t.Helper()
+	var merged *query.Partial
+	hits := 0
+	for _, p := range paths {
+		part, st, err := worker.Run(context.Background(), worker.Task{Path: p, GroupColumn: "userId", TimestampColumn: "timestamp", Query: v, Columns: cache})
+		if err != nil {
+			t.Fatalf("run %s: %v", p, err)
+		}
+		if st.ColumnCacheHit {
+			hits++
+		}
+		if merged == nil {
+			merged = part
+		} else if err := merged.Merge(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return merged, hits
+}
+
+// TestColumnCacheAnswersLikeCold runs random queries through one cache and checks every answer
+// against an uncached run.
+func TestColumnCacheAnswersLikeCold(t *testing.T) {
+	for _, unsorted := range []bool{false, true} {
+		paths := genParts(t, bench.GenConfig{Rows: 6000, Users: 300, Files: 2, Seed: 21, RowGroupRows: 1000, Unsorted: unsorted})
+		d := openDataset(t, "userId", "timestamp", true, paths...)
+		cache := worker.NewColumnCache(0)
+		g := newQueryGen(d, 77)
+		valid, hits := 0, 0
+		for i := 0; i < 150; i++ {
+			doc, err := json.Marshal(g.document())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, errs := query.Compile(doc, d.schema, query.DefaultConfig())
+			if len(errs) > 0 {
+				continue
+			}
+			valid++
+			cold, _ := runParts(t, paths, v, nil)
+			warm, h := runParts(t, paths, v, cache)
+			hits += h
+			if diff := diffPartials(cold, warm); diff != "" {
+				t.Fatalf("unsorted %v, query %s: cached answer differs: %s", unsorted, doc, diff)
+			}
+			again, h := runParts(t, paths, v, cache)
+			if h != len(paths) {
+				t.Fatalf("query %s: repeated query hit the cache for %d of %d parts", doc, h, len(paths))
+			}
+			if diff := diffPartials(cold, again); diff != "" {
+				t.Fatalf("unsorted %v, query %s: repeated cached answer differs: %s", unsorted, doc, diff)
+			}
+		}
+		if valid < 100 || hits == 0 {
+			t.Fatalf("unsorted %v: %d valid queries, %d first-run hits", unsorted, valid, hits)
+		}
+		if st := cache.Stats(); st.Parts != len(paths) || st.Bytes <= 0 || st.Hits == 0 || st.Misses == 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	}
+}
+
+// TestColumnCacheNeverStale rewrites a part in place and checks that the cache notices.
+func TestColumnCacheNeverStale(t *testing.T) {
+	a := genParts(t, bench.GenConfig{Rows: 3000, Users: 200, Files: 1, Seed: 31})
+	b := genParts(t, bench.GenConfig{Rows: 2000, Users: 100, Files: 1, Seed: 32})
+	d := openDataset(t, "userId", "timestamp", true, a...)
+	v := d.compile(t, `{}`)
+	path := filepath.Join(t.TempDir(), "part.parquet")
+	copyFile(t, a[0], path)
+	cache := worker.NewColumnCache(0)
+	first, _ := runParts(t, []string{path}, v, cache)
+	if _, hits := runParts(t, []string{path}, v, cache); hits != 1 {
+		t.Fatal("repeated query missed the cache")
+	}
+	copyFile(t, b[0], path)
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	second, hits := runParts(t, []string{path}, v, cache)
+	if hits != 0 || second.Query.MatchingGroupRows != 2000 || first.Query.MatchingGroupRows != 3000 {
+		t.Fatalf("after a rewrite: hits %d, rows %d (before %d)", hits, second.Query.MatchingGroupRows, first.Query.MatchingGroupRows)
+	}
+
+	// A part read through a Reader is cached only with a PartVersion, and keyed by it.
+	data, err := os.ReadFile(a[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := worker.Task{Path: "mem", Reader: bytes.NewReader(data), Size: int64(len(data)), GroupColumn: "userId", TimestampColumn: "timestamp", Query: v, Columns: cache}
+	for i, want := range []bool{false, false} {
+		if _, st, err := worker.Run(context.Background(), task); err != nil || st.ColumnCacheHit != want {
+			t.Fatalf("reader without version, run %d: hit %v, err %v", i, st != nil && st.ColumnCacheHit, err)
+		}
+	}
+	task.PartVersion = "v1"
+	for i, want := range []bool{false, true} {
+		if _, st, err := worker.Run(context.Background(), task); err != nil || st.ColumnCacheHit != want {
+			t.Fatalf("reader with version, run %d: want hit %v, err %v", i, want, err)
+		}
+	}
+	task.PartVersion = "v2"
+	if _, st, err := worker.Run(context.Background(), task); err != nil || st.ColumnCacheHit {
+		t.Fatalf("new version served from the cache (err %v)", err)
+	}
+}
+
+// TestColumnCacheBudget checks that the cache stays within its budget and widens entries.
+func TestColumnCacheBudget(t *testing.T) {
+	paths := genParts(t, bench.GenConfig{Rows: 8000, Users: 400, Files: 4, Seed: 41})
+	d := openDataset(t, "userId", "timestamp", true, paths...)
+	empty, funnel := d.compile(t, `{}`), d.compile(t, `{"funnel":{"sequence":[{"filter":["eventType","==","pageview"]},{"filter":["eventType","==","purchase"]}]}}`)
+
+	big := worker.NewColumnCache(0)
+	runParts(t, paths[:1], funnel, big)
+	// The funnel's table (userId, timestamp, eventType) serves the empty query too.
+	if _, hits := runParts(t, paths[:1], empty, big); hits != 1 {
+		t.Fatal("a wider cached table did not serve a narrower query")
+	}
+	one := big.Stats().Bytes
+
+	small := worker.NewColumnCache(one * 2) // room for about two of the four parts
+	for range 2 {
+		runParts(t, paths, funnel, small)
+	}
+	st := small.Stats()
+	if st.Bytes > st.MaxBytes || st.Parts < 1 || st.Parts >= len(paths) {
+		t.Fatalf("stats %+v, one part %d bytes", st, one)
+	}
+	// Narrow first, then wide: the wide table decodes the union and replaces the entry.
+	c := worker.NewColumnCache(0)
+	runParts(t, paths[:1], empty, c)
+	if _, hits := runParts(t, paths[:1], funnel, c); hits != 0 {
+		t.Fatal("a narrower cached table served a wider query")
+	}
+	if _, hits := runParts(t, paths[:1], empty, c); hits != 1 {
+		t.Fatal("the widened entry did not serve the narrow query")
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
