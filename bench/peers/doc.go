@@ -29,6 +29,10 @@
 //     read_parquet('dir/*.parquet') and the harness reads every result row. DuckDB's defaults are
 //     kept, including its caches of Parquet metadata and file contents between runs.
 //
+// A third layout, sorted-warm, reads the sorted files with a worker.ColumnCache that one
+// unmeasured frocket run has filled: the speed of a query repeated (or refined) over the same
+// files, as on a warm worker. DuckDB runs as in the other layouts, with its default caches.
+//
 // Throughput is the dataset's rows divided by the wall time, and the ratio is frocket's over
 // DuckDB's. The first three queries carry the project's targets (see queries.go).
 //

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/catalog"
+	"github.com/frocket/frocket/worker"
 )
 
 func main() {
@@ -204,10 +205,17 @@ func measure(ctx context.Context, d *duck, ds *catalog.Dataset, rows int64, dir,
 	}
 
 	var fa *answer
+	var cache *worker.ColumnCache
+	if l.Warm {
+		cache = worker.NewColumnCache(0)
+		if _, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads, cache); err != nil {
+			return fail("frocket (warming up): %v", err)
+		}
+	}
 	for range o.reps {
 		runtime.GC()
 		start := time.Now()
-		p, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads)
+		p, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads, cache)
 		el := time.Since(start)
 		if err != nil {
 			return fail("frocket: %v", err)

@@ -81,7 +81,7 @@ func TestAnswersMatch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s query %d: %v", l.Name, i, err)
 			}
-			p, err := runFrocket(ctx, ds, dir, []byte(body), 1+i%2)
+			p, err := runFrocket(ctx, ds, dir, []byte(body), 1+i%2, nil)
 			if err != nil {
 				t.Fatalf("%s query %d: frocket: %v", l.Name, i, err)
 			}
@@ -253,7 +253,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("second run did not reuse the data:\n%s", stderr.String())
 		}
 		table := stdout.String()
-		for _, want := range []string{"frocket rows/s", "duckdb rows/s", "funnel3", "conds3-or", "unsorted", ">= 10x"} {
+		for _, want := range []string{"frocket rows/s", "duckdb rows/s", "funnel3", "conds3-or", "unsorted", "sorted-warm", ">= 10x", ">= 30x"} {
 			if !strings.Contains(table, want) {
 				t.Errorf("table lacks %q:\n%s", want, table)
 			}
@@ -267,7 +267,7 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 6 || rep.Rows != 20_000 || rep.Files != 4 {
+	if len(rep.Results) != 9 || rep.Rows != 20_000 || rep.Files != 4 {
 		t.Fatalf("report: %d results, %d rows, %d files", len(rep.Results), rep.Rows, rep.Files)
 	}
 	for _, r := range rep.Results {
