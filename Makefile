@@ -25,6 +25,13 @@ test: test-deps vet
 	CGO_ENABLED=1 $(GO) test -count=1 -race -skip TestDifferential ./server/ ./cluster/ ./catalog/ ./cache/ ./worker/
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
+# The Lambda worker: dist/bootstrap for the provided.al2023 runtime (x86_64) and the deployable
+# dist/frocket-lambda.zip that holds it (function settings: the doc comment of cmdLambda in cmd/frocket/lambda.go).
+.PHONY: lambda
+lambda:
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -ldflags '$(LDFLAGS)' -o dist/bootstrap ./cmd/frocket
+	$(GO) run ./scripts/mkzip dist/frocket-lambda.zip dist/bootstrap
+
 test-deps:
 	@scripts/test-deps.sh
 
