@@ -2,13 +2,12 @@
 // persistence, in a temporary directory, stopped by its process id when the test ends.
 //
 // Tests that need Redis use the real server, never a mock. Start serves one test; StartProcess and
-// Close serve a whole package from its TestMain. It imports only the standard library and must not be
-// imported by non-test code.
+// Close serve a whole package from its TestMain. It imports only the standard library and
+// internal/testproc, and must not be imported by non-test code.
 package testredis
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/frocket/frocket/internal/testproc"
 )
 
 const (
@@ -46,13 +47,7 @@ type Server struct {
 	ownsDir bool   // Close removes Dir (StartProcess made it)
 
 	mu   sync.Mutex
-	proc *process // nil when stopped
-}
-
-// process is one run of redis-server.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when Wait returns
+	proc *testproc.Process // nil when stopped
 }
 
 // Start runs a private redis-server on a free 127.0.0.1 port with no persistence (--save ""
@@ -134,16 +129,7 @@ func (s *Server) RestartProcess() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked(syscall.SIGTERM)
-	// The port was just released; another process may bind it in between, which cannot be helped
-	// when the port must stay the same. Retry briefly in case the old socket lingers.
-	var err error
-	for range portAttempts {
-		if err = s.startLocked(); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
+	return testproc.Retry(portAttempts, 100*time.Millisecond, s.startLocked)
 }
 
 // lookPath finds redis-server or explains how to install it.
@@ -160,29 +146,11 @@ func lookPath() (string, error) {
 func (s *Server) startFreePort() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var err error
-	for range portAttempts {
-		var port int
-		if port, err = freePort(); err != nil {
-			return err
-		}
+	return testproc.OnFreePort(portAttempts, func(port int) error {
 		s.Port = port
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if err = s.startLocked(); err == nil {
-			return nil
-		}
-	}
-	return err
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+		return s.startLocked()
+	})
 }
 
 // startLocked starts redis-server on s.Port and waits until it answers PING; the caller holds s.mu.
@@ -198,18 +166,9 @@ func (s *Server) startLocked() error {
 		"--logfile", logPath,
 	)
 	cmd.Dir = s.Dir
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", s.path, err)
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(p.done)
-	}()
-	if err := waitReady(s.Addr, p.done); err != nil {
-		signalAndWait(p, syscall.SIGKILL)
-		return fmt.Errorf("redis-server on %s: %w; log %s:\n%s", s.Addr, err, logPath, logTail(logPath))
+	p, err := testproc.Start(cmd, logPath, readyTimeout, func() error { return ping(s.Addr) })
+	if err != nil {
+		return fmt.Errorf("redis-server on %s: %w", s.Addr, err)
 	}
 	s.proc = p
 	return nil
@@ -217,43 +176,8 @@ func (s *Server) startLocked() error {
 
 // stopLocked signals the process and waits for it to exit; the caller holds s.mu.
 func (s *Server) stopLocked(sig syscall.Signal) {
-	if s.proc == nil {
-		return
-	}
-	signalAndWait(s.proc, sig)
+	s.proc.Stop(sig, stopGrace) // nil when stopped: nothing to do
 	s.proc = nil
-}
-
-// signalAndWait sends sig and waits for the exit, escalating to SIGKILL after stopGrace.
-func signalAndWait(p *process, sig syscall.Signal) {
-	p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
-		return
-	case <-time.After(stopGrace):
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// waitReady polls addr with PING until it answers PONG, the process exits, or readyTimeout passes.
-func waitReady(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(readyTimeout)
-	var last error
-	for {
-		select {
-		case <-exited:
-			return errors.New("exited before answering PING")
-		default:
-		}
-		if last = ping(addr); last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer to PING within %s: %w", readyTimeout, last)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // ping sends an inline PING and expects +PONG.
@@ -275,17 +199,4 @@ func ping(addr string) error {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
 	}
 	return nil
-}
-
-// logTail returns the last lines of the server log, for error messages.
-func logTail(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	const max = 2000
-	if len(data) > max {
-		data = data[len(data)-max:]
-	}
-	return string(data)
 }

@@ -9,10 +9,8 @@
 package tests3
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -31,15 +29,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/frocket/frocket/internal/testproc"
 )
 
 const (
 	// binary is the server program.
 	binary = "versitygw"
-	// toolsEnv names a directory searched for the binary before the module's .tools directory.
+	// toolsEnv names a directory searched for the binary before the module's .tools directory (see
+	// testproc.FindTool).
 	toolsEnv = "FROCKET_TOOLS_DIR"
-	// modulePath identifies the go.mod of the module root while walking up from the working directory.
-	modulePath = "github.com/frocket/frocket"
 	// readyTimeout bounds the wait for a started server to answer HTTP.
 	readyTimeout = 20 * time.Second
 	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL. versitygw's graceful
@@ -72,14 +71,7 @@ type Server struct {
 	ownsDir bool   // Close removes Dir (StartProcess made it)
 
 	mu   sync.Mutex
-	proc *process // nil when stopped
-}
-
-// process is one run of versitygw.
-type process struct {
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when Wait returns
-	paused bool
+	proc *testproc.Process // nil when stopped
 }
 
 // Start runs versitygw on a free 127.0.0.1 port with its data in t.TempDir(), waits until it answers,
@@ -183,10 +175,9 @@ func (s *Server) Pause(t testing.TB) {
 	if s.proc == nil {
 		t.Fatal("tests3: Pause of a stopped server")
 	}
-	if err := s.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := s.proc.Pause(); err != nil {
 		t.Fatalf("tests3: pause versitygw: %v", err)
 	}
-	s.proc.paused = true
 }
 
 // Resume lets a paused server run again.
@@ -194,13 +185,12 @@ func (s *Server) Resume(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.proc == nil || !s.proc.paused {
+	if s.proc == nil {
 		return
 	}
-	if err := s.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := s.proc.Resume(); err != nil {
 		t.Fatalf("tests3: resume versitygw: %v", err)
 	}
-	s.proc.paused = false
 }
 
 // Restart stops the server if it runs and starts it again on the same port over the same data
@@ -217,16 +207,7 @@ func (s *Server) RestartProcess() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked(syscall.SIGTERM)
-	// The port was just released; another process may bind it in between, which cannot be helped
-	// when the port must stay the same. Retry briefly in case the old socket lingers.
-	var err error
-	for range portAttempts {
-		if err = s.startLocked(); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
+	return testproc.Retry(portAttempts, 100*time.Millisecond, s.startLocked)
 }
 
 // NewClient returns an S3 client for the server: root credentials, path-style addressing, checksums
@@ -324,69 +305,11 @@ func put(client *s3.Client, bucket, key string, data []byte) error {
 // lookPath finds the binary in $FROCKET_TOOLS_DIR, the module's .tools directory, or PATH, or explains
 // how to install it.
 func lookPath() (string, error) {
-	var tried []string
-	if dir := os.Getenv(toolsEnv); dir != "" {
-		p := filepath.Join(dir, binary)
-		if isExecutable(p) {
-			return filepath.Abs(p)
-		}
-		tried = append(tried, p)
-	}
-	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, ".tools", binary)
-		if isExecutable(p) {
-			return p, nil
-		}
-		tried = append(tried, p)
-	}
-	p, err := exec.LookPath(binary)
-	if err == nil {
-		return filepath.Abs(p)
-	}
-	tried = append(tried, "PATH")
-	return "", fmt.Errorf("tests3: %s not found (tried %s); run `make test`, which installs it into .tools/", binary, strings.Join(tried, ", "))
-}
-
-// isExecutable reports whether p is a regular file with an execute bit.
-func isExecutable(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
-}
-
-// moduleRoot walks up from the working directory (a package directory under go test) to the
-// directory whose go.mod declares this module.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
+	path, err := testproc.FindTool(binary)
 	if err != nil {
-		return "", fmt.Errorf("module root: %w", err)
+		return "", fmt.Errorf("tests3: %w", err)
 	}
-	for {
-		if declaresModule(filepath.Join(dir, "go.mod")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("module root: no go.mod of " + modulePath + " above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// declaresModule reports whether the go.mod at p declares modulePath.
-func declaresModule(p string) bool {
-	f, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 2 && fields[0] == "module" {
-			return strings.Trim(fields[1], `"`) == modulePath
-		}
-	}
-	return false
+	return path, nil
 }
 
 // startFreePort picks a free port and starts the server on it, picking again if another process
@@ -394,29 +317,11 @@ func declaresModule(p string) bool {
 func (s *Server) startFreePort() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var err error
-	for range portAttempts {
-		var port int
-		if port, err = freePort(); err != nil {
-			return err
-		}
+	return testproc.OnFreePort(portAttempts, func(port int) error {
 		s.Port = port
 		s.Endpoint = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if err = s.startLocked(); err == nil {
-			return nil
-		}
-	}
-	return err
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+		return s.startLocked()
+	})
 }
 
 // startLocked starts versitygw on s.Port and waits until it answers HTTP; the caller holds s.mu.
@@ -438,18 +343,10 @@ func (s *Server) startLocked() error {
 	cmd.Dir = s.Dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", s.path, err)
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(p.done)
-	}()
-	if err := waitReady(s.Endpoint, p.done); err != nil {
-		signalAndWait(p, syscall.SIGKILL)
-		return fmt.Errorf("versitygw on %s: %w; log %s:\n%s", s.Endpoint, err, logPath, logTail(logPath))
+	probe := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	p, err := testproc.Start(cmd, logPath, readyTimeout, func() error { return answers(probe, s.Endpoint) })
+	if err != nil {
+		return fmt.Errorf("versitygw on %s: %w", s.Endpoint, err)
 	}
 	s.proc = p
 	return nil
@@ -457,61 +354,17 @@ func (s *Server) startLocked() error {
 
 // stopLocked signals the process and waits for it to exit; the caller holds s.mu.
 func (s *Server) stopLocked(sig syscall.Signal) {
-	if s.proc == nil {
-		return
-	}
-	signalAndWait(s.proc, sig)
+	s.proc.Stop(sig, stopGrace) // nil when stopped: nothing to do
 	s.proc = nil
 }
 
-// signalAndWait sends sig (and SIGCONT to a paused process, so it can act on it) and waits for the
-// exit, escalating to SIGKILL after stopGrace.
-func signalAndWait(p *process, sig syscall.Signal) {
-	p.cmd.Process.Signal(sig)
-	if p.paused {
-		p.cmd.Process.Signal(syscall.SIGCONT)
-	}
-	select {
-	case <-p.done:
-		return
-	case <-time.After(stopGrace):
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// waitReady polls endpoint until it answers any HTTP response (an anonymous request is refused, which
-// is enough), the process exits, or readyTimeout passes.
-func waitReady(endpoint string, exited <-chan struct{}) error {
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		select {
-		case <-exited:
-			return errors.New("exited before answering")
-		default:
-		}
-		resp, err := client.Get(endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %s: %w", readyTimeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// logTail returns the last lines of the server log, for error messages.
-func logTail(path string) string {
-	data, err := os.ReadFile(path)
+// answers reports whether endpoint answers HTTP at all: an anonymous request is refused, which is
+// enough.
+func answers(client *http.Client, endpoint string) error {
+	resp, err := client.Get(endpoint + "/")
 	if err != nil {
-		return "(no log: " + err.Error() + ")"
+		return err
 	}
-	const max = 2000
-	if len(data) > max {
-		data = data[len(data)-max:]
-	}
-	return string(data)
+	resp.Body.Close()
+	return nil
 }

@@ -1,8 +1,0 @@
-package testredis
-
-import "syscall"
-
-// sysProcAttr makes the kernel kill redis-server if the test process dies without cleaning up.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-}
