@@ -133,7 +133,55 @@ func TestReadProperty(t *testing.T) {
 			if tbl.Groups() != wantGroups {
 				t.Fatalf("%s: %d groups, want %d", name, tbl.Groups(), wantGroups)
 			}
+			checkUnordered(t, name, path, req, rows, stringGroup, floatTS, wasSorted, wantGroups)
 		}
+	}
+}
+
+// checkUnordered reads with Request.Unordered: a file already in order comes back ordered; any
+// other keeps the file order of the rows in the timeframe, with consistent dense group ids.
+func checkUnordered(t *testing.T, name, path string, req Request, rows []propRow, stringGroup, floatTS, wasSorted bool, wantGroups int) {
+	t.Helper()
+	req.Unordered = true
+	tbl := mustRead(t, path, req)
+	if wasSorted {
+		if tbl.GroupOf != nil || !tbl.WasSorted {
+			t.Fatalf("%s unordered: an ordered file came back with GroupOf", name)
+		}
+		return
+	}
+	if tbl.GroupOf == nil || tbl.GroupStarts != nil || tbl.WasSorted || tbl.Groups() != wantGroups {
+		t.Fatalf("%s unordered: GroupOf %v, GroupStarts %v, sorted %v, %d groups (want %d)", name, tbl.GroupOf != nil, tbl.GroupStarts != nil, tbl.WasSorted, tbl.Groups(), wantGroups)
+	}
+	var want []propRow
+	for _, r := range rows {
+		if inFrame(r, floatTS, req.From, req.To) {
+			want = append(want, r)
+		}
+	}
+	if tbl.Rows != len(want) || len(tbl.GroupOf) != len(want) {
+		t.Fatalf("%s unordered: %d rows, want %d", name, tbl.Rows, len(want))
+	}
+	idOf := map[string]uint32{}
+	counts := make([]uint32, tbl.Groups())
+	for i, r := range want {
+		checkPropRow(t, name+" unordered", tbl, i, r, floatTS)
+		key := r.S
+		if !stringGroup {
+			key = fmt.Sprint(r.G)
+		}
+		id, ok := idOf[key]
+		if !ok {
+			id = uint32(len(idOf)) // first appearance order
+			idOf[key] = id
+		}
+		if tbl.GroupOf[i] != id {
+			t.Fatalf("%s unordered: row %d group id %d, want %d", name, i, tbl.GroupOf[i], id)
+		}
+		counts[id]++
+	}
+	if !slices.Equal(counts, tbl.GroupRows) {
+		t.Fatalf("%s unordered: GroupRows %v, want %v", name, tbl.GroupRows, counts)
 	}
 }
 

@@ -19,6 +19,10 @@ type Request struct {
 	TimestampColumn string
 	// Columns are the other columns to decode; they may include the group and timestamp columns.
 	Columns []string
+	// Unordered lets the caller take the rows of a file that is not already ordered in file order:
+	// the table then has GroupOf and GroupRows instead of GroupStarts, and no sort happens. A file
+	// already in order is returned ordered, as without Unordered.
+	Unordered bool
 	// From and To, when set, restrict the rows to From <= ts < To. For a float timestamp column
 	// the comparison is numeric and exact.
 	From, To *int64
@@ -128,14 +132,16 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	}
 
 	sel := tf.filter(ts)
-	idx, sorted := order(group, ts, sel)
+	idx, sorted, keep := order(group, ts, sel, req.Unordered)
 	if idx != nil {
-		// In sorted order idx is the increasing selection and can be applied in place.
+		// When the rows keep their order, idx is the increasing selection and can be applied in
+		// place.
+		inPlace := sorted || keep
 		seen := make(map[*Column]bool, len(cols))
 		for _, c := range cols {
 			if !seen[c] {
 				seen[c] = true
-				gatherColumn(c, idx, sorted)
+				gatherColumn(c, idx, inPlace)
 			}
 		}
 		switch {
@@ -143,7 +149,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		case tsCol.Type == Int:
 			ts = tsCol.Ints
 		default:
-			ts = gather(ts, idx, sorted)
+			ts = gather(ts, idx, inPlace)
 		}
 	}
 
@@ -154,9 +160,14 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	t.Group = group
 	t.TS = ts
 	t.WasSorted = sorted
-	if group.Type == Int {
+	switch {
+	case keep && group.Type == Int:
+		t.GroupOf, t.GroupRows = intGroupIDs(group.Ints)
+	case keep:
+		t.GroupOf, t.GroupRows = codeGroupIDs(group.Codes, len(group.Dict))
+	case group.Type == Int:
 		t.GroupStarts = groupStarts(group.Ints)
-	} else {
+	default:
 		t.GroupStarts = groupStarts(group.Codes)
 	}
 	t.Columns = make(map[string]*Column, len(req.Columns))
@@ -168,15 +179,19 @@ func (f *File) Read(req Request) (t *Table, err error) {
 
 // order decides the final row order of the selected rows (all rows when sel is nil). It returns
 // the rows to take, in order (nil: all rows as they are), and whether the selection was already
-// ordered by (group, ts).
-func order(group *Column, ts []int64, sel []uint32) (idx []uint32, sorted bool) {
+// ordered by (group, ts). When the selection is not ordered and unordered is set, the rows keep
+// their file order: idx is sel and keep is true.
+func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint32, sorted, keep bool) {
 	tsSel := pick(ts, sel)
 	var rank []uint32
 	groups := 0
 	if group.Type == Int {
 		g := pick(group.Ints, sel)
 		if sortedPairs(g, tsSel) {
-			return sel, true
+			return sel, true, false
+		}
+		if unordered {
+			return sel, false, true
 		}
 		rank, groups = denseIntRanks(g)
 	} else {
@@ -197,7 +212,10 @@ func order(group *Column, ts []int64, sel []uint32) (idx []uint32, sorted bool) 
 			}
 		}
 		if sortedPairs(rank, tsSel) {
-			return sel, true
+			return sel, true, false
+		}
+		if unordered {
+			return sel, false, true
 		}
 		groups = len(group.Dict)
 	}
@@ -207,7 +225,47 @@ func order(group *Column, ts []int64, sel []uint32) (idx []uint32, sorted bool) 
 			perm[i] = sel[p]
 		}
 	}
-	return perm, false
+	return perm, false, false
+}
+
+// intGroupIDs numbers the distinct values of vals densely in order of first appearance and returns
+// each row's number and the row count of each number.
+func intGroupIDs(vals []int64) (groupOf, groupRows []uint32) {
+	groupOf = make([]uint32, len(vals))
+	var x intIndex
+	x.init(len(vals))
+	last, lastID := int64(0), uint32(0)
+	for i, v := range vals {
+		if i == 0 || v != last {
+			last, lastID = v, x.id(v)
+			if int(lastID) == len(groupRows) {
+				groupRows = append(groupRows, 0)
+			}
+		}
+		groupOf[i] = lastID
+		groupRows[lastID]++
+	}
+	return groupOf, groupRows
+}
+
+// codeGroupIDs is intGroupIDs for dictionary codes below dictLen.
+func codeGroupIDs(codes []uint32, dictLen int) (groupOf, groupRows []uint32) {
+	groupOf = make([]uint32, len(codes))
+	idOf := make([]uint32, dictLen)
+	for i := range idOf {
+		idOf[i] = math.MaxUint32
+	}
+	for i, c := range codes {
+		id := idOf[c]
+		if id == math.MaxUint32 {
+			id = uint32(len(groupRows))
+			idOf[c] = id
+			groupRows = append(groupRows, 0)
+		}
+		groupOf[i] = id
+		groupRows[id]++
+	}
+	return groupOf, groupRows
 }
 
 // timeframe is a half-open range of timestamp keys (see Table.TS).

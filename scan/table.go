@@ -61,7 +61,12 @@ type Table struct {
 	// and equality are exact, but differences are not times).
 	TS []int64
 	// GroupStarts has one entry per group plus one: group g owns rows [GroupStarts[g], GroupStarts[g+1]).
+	// It is nil when the rows kept their file order (see Request.Unordered and GroupOf).
 	GroupStarts []uint32
+	// GroupOf and GroupRows are set instead of GroupStarts when the rows kept their file order: row
+	// i belongs to group GroupOf[i], and group g has GroupRows[g] rows. Groups are numbered in
+	// order of first appearance; each group's rows are in file order, not in timestamp order.
+	GroupOf, GroupRows []uint32
 	// Columns holds the requested columns by name (the group and timestamp columns too when requested).
 	Columns map[string]*Column
 	// WasSorted is true when the file's rows were already in (group, timestamp) order (group order
@@ -74,4 +79,9 @@ type Table struct {
 }
 
 // Groups returns the number of groups in the table.
-func (t *Table) Groups() int { return len(t.GroupStarts) - 1 }
+func (t *Table) Groups() int {
+	if t.GroupOf != nil {
+		return len(t.GroupRows)
+	}
+	return len(t.GroupStarts) - 1
+}

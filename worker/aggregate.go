@@ -73,6 +73,11 @@ func (e *evaluator) encoded(col *scan.Column) *encodedColumn {
 func (e *evaluator) aggregate(aggs []query.Aggregation, set *roaring.Bitmap) ([]query.AggPartial, error) {
 	out := make([]query.AggPartial, len(aggs))
 	starts := e.tbl.GroupStarts
+	var inSet kernels.Bitset // set over group indexes, for the by-row kernels
+	if e.byRow {
+		inSet = e.groupBits(set)
+	}
+	groupOf := e.tbl.GroupOf
 	for i := range aggs {
 		a := &aggs[i]
 		col, err := e.column(a.Column)
@@ -85,7 +90,11 @@ func (e *evaluator) aggregate(aggs []query.Aggregation, set *roaring.Bitmap) ([]
 		}
 		p := query.AggPartial{Column: a.Column, Type: a.Type, OtherColumn: a.OtherColumn, Name: a.Name, Top: top, KeyType: keyType(col.Type)}
 		if a.Type == query.AggCount {
-			p.Count = kernels.CountNonNull(set, starts, col.Nulls)
+			if e.byRow {
+				p.Count = kernels.CountNonNullByRow(inSet, groupOf, col.Nulls)
+			} else {
+				p.Count = kernels.CountNonNull(set, starts, col.Nulls)
+			}
 			out[i] = p
 			continue
 		}
@@ -95,9 +104,18 @@ func (e *evaluator) aggregate(aggs []query.Aggregation, set *roaring.Bitmap) ([]
 		switch a.Type {
 		case query.AggCountPerValue, query.AggGroupsPerValue:
 			counts := make([]int64, n)
-			if a.Type == query.AggCountPerValue {
+			switch {
+			case a.Type == query.AggCountPerValue && e.byRow:
+				kernels.CountPerCodeByRow(counts, enc.codes, inSet, groupOf)
+			case a.Type == query.AggCountPerValue:
 				kernels.CountPerCode(counts, enc.codes, set, starts)
-			} else {
+			case e.byRow && (e.tbl.Groups() == 0 || n <= 64*max(e.tbl.Rows, 1024)/e.tbl.Groups()):
+				// The seen bitset holds a bit per (value, group): at most about a word per row.
+				seen := kernels.NewBitset(n * e.tbl.Groups())
+				kernels.GroupsPerCodeByRow(counts, seen, enc.codes, inSet, groupOf, e.tbl.Groups())
+			case e.byRow:
+				kernels.GroupsPerCodePairsByRow(counts, enc.codes, inSet, groupOf)
+			default:
 				last := make([]uint32, n)
 				for j := range last {
 					last[j] = math.MaxUint32
@@ -115,10 +133,14 @@ func (e *evaluator) aggregate(aggs []query.Aggregation, set *roaring.Bitmap) ([]
 				return nil, err
 			}
 			sums, ns, present := make([]float64, n), make([]int64, n), make([]bool, n)
-			switch other.Type {
-			case scan.Int:
+			switch {
+			case other.Type == scan.Int && e.byRow:
+				kernels.SumPerCodeInt64ByRow(sums, ns, present, enc.codes, other.Ints, other.Nulls, inSet, groupOf)
+			case other.Type == scan.Int:
 				kernels.SumPerCodeInt64(sums, ns, present, enc.codes, other.Ints, other.Nulls, set, starts)
-			case scan.Float:
+			case other.Type == scan.Float && e.byRow:
+				kernels.SumPerCodeFloat64ByRow(sums, ns, present, enc.codes, other.Floats, other.Nulls, inSet, groupOf)
+			case other.Type == scan.Float:
 				kernels.SumPerCodeFloat64(sums, ns, present, enc.codes, other.Floats, other.Nulls, set, starts)
 			default:
 				return nil, fmt.Errorf("aggregation on %q: other column %q is %s, not numeric", a.Column, a.OtherColumn, other.Type)
@@ -158,7 +180,7 @@ func (e *evaluator) funnel(f *query.Funnel, matched *roaring.Bitmap) (*query.Fun
 		return nil, fmt.Errorf("funnel: %w", err)
 	}
 	reached := make([]uint16, e.tbl.Groups())
-	kernels.SequenceReach(reached, steps, e.tbl.TS, e.tbl.GroupStarts, matched)
+	e.reach(reached, steps, matched)
 	out := &query.FunnelPartial{Sequence: make([]query.StepPartial, len(steps))}
 	var last *roaring.Bitmap
 	for i := range steps {
@@ -166,7 +188,7 @@ func (e *evaluator) funnel(f *query.Funnel, matched *roaring.Bitmap) (*query.Fun
 		kernels.GroupsReaching(set, reached, i+1)
 		sp := query.StepPartial{
 			MatchingGroups:    int64(set.GetCardinality()),
-			MatchingGroupRows: kernels.RowsOfGroups(set, e.tbl.GroupStarts),
+			MatchingGroupRows: e.rowsOf(set),
 		}
 		if len(f.StepAggregations) > 0 {
 			if sp.Aggregations, err = e.aggregate(f.StepAggregations, set); err != nil {

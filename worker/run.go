@@ -89,6 +89,9 @@ func load(t Task) (*scan.Table, bool, error) {
 	}
 	req := scanRequest(t)
 	if t.Columns == nil {
+		// A table used once is evaluated in file order when the file is not sorted: the by-row
+		// kernels cost less than sorting. Cached tables are sorted once, for every later query.
+		req.Unordered = true
 		tbl, err := read(t, req)
 		return tbl, false, err
 	}
@@ -218,7 +221,7 @@ func Evaluate(tbl *scan.Table, v *query.Validated, maxMapKeys int) (*query.Parti
 	if maxMapKeys <= 0 {
 		maxMapKeys = DefaultMaxMapKeys
 	}
-	e := &evaluator{tbl: tbl, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
+	e := &evaluator{tbl: tbl, byRow: tbl.GroupOf != nil, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
 	q := v.Query
 	var out query.Partial
 
@@ -227,7 +230,7 @@ func Evaluate(tbl *scan.Table, v *query.Validated, maxMapKeys int) (*query.Parti
 		return nil, err
 	}
 	out.Query.MatchingGroups = int64(matched.GetCardinality())
-	out.Query.MatchingGroupRows = kernels.RowsOfGroups(matched, tbl.GroupStarts)
+	out.Query.MatchingGroupRows = e.rowsOf(matched)
 	if q.Query != nil && len(q.Query.Aggregations) > 0 {
 		if out.Query.Aggregations, err = e.aggregate(q.Query.Aggregations, matched); err != nil {
 			return nil, err
@@ -242,10 +245,42 @@ func Evaluate(tbl *scan.Table, v *query.Validated, maxMapKeys int) (*query.Parti
 }
 
 type evaluator struct {
-	tbl         *scan.Table
+	tbl *scan.Table
+	// byRow is set when the table's rows are in file order (tbl.GroupOf): the by-row kernels run.
+	byRow       bool
 	masks       map[string]kernels.Bitset // by filterKey
 	encodedCols map[string]*encodedColumn // per-value encodings of columns
 	maxMapKeys  int
+}
+
+// rowsOf returns the number of rows of the groups in set.
+func (e *evaluator) rowsOf(set *roaring.Bitmap) int64 {
+	if e.byRow {
+		return kernels.RowsOfGroupsByRow(set, e.tbl.GroupRows)
+	}
+	return kernels.RowsOfGroups(set, e.tbl.GroupStarts)
+}
+
+// groupBits returns set as a Bitset over group indexes.
+func (e *evaluator) groupBits(set *roaring.Bitmap) kernels.Bitset {
+	b := kernels.NewBitset(e.tbl.Groups())
+	kernels.GroupSetBits(b, set)
+	return b
+}
+
+// reach sets reached[g] to the number of steps group g completes, for the groups in set (nil means
+// every group).
+func (e *evaluator) reach(reached []uint16, steps []kernels.Bitset, set *roaring.Bitmap) {
+	if !e.byRow {
+		kernels.SequenceReach(reached, steps, e.tbl.TS, e.tbl.GroupStarts, set)
+		return
+	}
+	var bits kernels.Bitset
+	if set != nil {
+		bits = e.groupBits(set)
+	}
+	g := e.tbl.Groups()
+	kernels.SequenceReachByRow(reached, steps, e.tbl.TS, e.tbl.GroupOf, bits, make([]int64, g), make([]int64, g))
 }
 
 func (e *evaluator) allGroups() *roaring.Bitmap {
@@ -291,7 +326,7 @@ func (e *evaluator) condition(c *query.Condition) (*roaring.Bitmap, error) {
 			return nil, err
 		}
 		reached := make([]uint16, e.tbl.Groups())
-		kernels.SequenceReach(reached, steps, e.tbl.TS, starts, nil)
+		e.reach(reached, steps, nil)
 		kernels.GroupsReaching(out, reached, len(steps))
 		return out, nil
 	}
@@ -300,7 +335,11 @@ func (e *evaluator) condition(c *query.Condition) (*roaring.Bitmap, error) {
 		return nil, err
 	}
 	counts := make([]uint32, e.tbl.Groups())
-	kernels.CountPerGroup(counts, mask, starts)
+	if e.byRow {
+		kernels.CountPerGroupByRow(counts, mask, e.tbl.GroupOf)
+	} else {
+		kernels.CountPerGroup(counts, mask, starts)
+	}
 	t := c.Target
 	if t == nil {
 		return nil, fmt.Errorf("BUG: condition has no target after expansion")
@@ -320,11 +359,19 @@ func (e *evaluator) condition(c *query.Condition) (*roaring.Bitmap, error) {
 	switch col.Type {
 	case scan.Int:
 		sums := make([]int64, len(counts))
-		kernels.SumPerGroupInt64(sums, mask, col.Ints, col.Nulls, starts)
+		if e.byRow {
+			kernels.SumPerGroupInt64ByRow(sums, mask, col.Ints, col.Nulls, e.tbl.GroupOf)
+		} else {
+			kernels.SumPerGroupInt64(sums, mask, col.Ints, col.Nulls, starts)
+		}
 		kernels.TargetSumInt64(out, counts, sums, op, t.Value.Number())
 	case scan.Float:
 		sums := make([]float64, len(counts))
-		kernels.SumPerGroupFloat64(sums, mask, col.Floats, col.Nulls, starts)
+		if e.byRow {
+			kernels.SumPerGroupFloat64ByRow(sums, mask, col.Floats, col.Nulls, e.tbl.GroupOf)
+		} else {
+			kernels.SumPerGroupFloat64(sums, mask, col.Floats, col.Nulls, starts)
+		}
 		kernels.TargetSumFloat64(out, counts, sums, op, t.Value.Number())
 	default:
 		return nil, fmt.Errorf("sum target column %q is %s, not numeric", t.Column, col.Type)
