@@ -1,7 +1,8 @@
 // Package testproc runs the server processes that test helpers (testredis, tests3) start: on a free
 // 127.0.0.1 port, tied to the test process's life, polled until they answer, and stopped by process
-// id (a signal, then SIGKILL after a grace period). It finds the tools `make test` installs, and quotes
-// the tail of a server's log when it fails to start.
+// id (a signal, then SIGKILL after a grace period). Start runs one process; Runner keeps one server
+// running across stops and restarts on the same port. It finds the tools `make test` installs, and
+// quotes the tail of a server's log when it fails to start.
 //
 // It imports only the standard library and must not be imported by non-test code.
 package testproc
@@ -133,7 +134,7 @@ func (p *Process) Resume() error {
 }
 
 // FreePort asks the kernel for a free port on 127.0.0.1. Another process may take it before the
-// caller binds it: see OnFreePort.
+// caller binds it: then try another (Runner.StartFreePort does).
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,9 +144,9 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// OnFreePort calls start with a new free port until it succeeds, at most attempts times, in case
+// onFreePort calls start with a new free port until it succeeds, at most attempts times, in case
 // another process takes a port between FreePort and start. It returns start's last error.
-func OnFreePort(attempts int, start func(port int) error) error {
+func onFreePort(attempts int, start func(port int) error) error {
 	err := errors.New("no attempt to start")
 	for range attempts {
 		var port int
@@ -159,10 +160,9 @@ func OnFreePort(attempts int, start func(port int) error) error {
 	return err
 }
 
-// Retry calls start until it succeeds, at most attempts times, sleeping pause after each failure,
-// and returns start's last error. A restart on the same port needs it: the old socket may linger,
-// or another process may bind the port in between (which cannot be helped when the port must stay).
-func Retry(attempts int, pause time.Duration, start func() error) error {
+// retry calls start until it succeeds, at most attempts times, sleeping pause after each failure,
+// and returns start's last error.
+func retry(attempts int, pause time.Duration, start func() error) error {
 	err := errors.New("no attempt to start")
 	for i := range attempts {
 		if err = start(); err == nil {

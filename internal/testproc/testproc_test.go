@@ -101,7 +101,7 @@ func startHelper(t *testing.T, mode string) (*Process, int) {
 	t.Helper()
 	var p *Process
 	var port int
-	err := OnFreePort(3, func(free int) error {
+	err := onFreePort(3, func(free int) error {
 		cmd, logPath := helperCmd(t, mode, free)
 		var err error
 		p, err = Start(cmd, logPath, 10*time.Second, func() error { return ask(free, time.Second) })
@@ -233,7 +233,7 @@ func TestFreePort(t *testing.T) {
 
 func TestOnFreePort(t *testing.T) {
 	var ports []int
-	err := OnFreePort(5, func(port int) error {
+	err := onFreePort(5, func(port int) error {
 		ports = append(ports, port)
 		if len(ports) < 3 {
 			return errors.New("port taken")
@@ -241,28 +241,28 @@ func TestOnFreePort(t *testing.T) {
 		return nil
 	})
 	if err != nil || len(ports) != 3 {
-		t.Fatalf("OnFreePort = %v after %d calls, want success on the third", err, len(ports))
+		t.Fatalf("onFreePort = %v after %d calls, want success on the third", err, len(ports))
 	}
 	for _, p := range ports {
 		if p <= 0 || p > 65535 {
-			t.Errorf("OnFreePort passed port %d", p)
+			t.Errorf("onFreePort passed port %d", p)
 		}
 	}
 
 	calls := 0
-	err = OnFreePort(4, func(int) error { calls++; return fmt.Errorf("attempt %d", calls) })
+	err = onFreePort(4, func(int) error { calls++; return fmt.Errorf("attempt %d", calls) })
 	if calls != 4 || err == nil || err.Error() != "attempt 4" {
-		t.Fatalf("OnFreePort always failing = %v after %d calls, want the 4th error", err, calls)
+		t.Fatalf("onFreePort always failing = %v after %d calls, want the 4th error", err, calls)
 	}
-	if err := OnFreePort(0, func(int) error { return nil }); err == nil {
-		t.Fatal("OnFreePort with no attempts succeeded")
+	if err := onFreePort(0, func(int) error { return nil }); err == nil {
+		t.Fatal("onFreePort with no attempts succeeded")
 	}
 }
 
 func TestRetry(t *testing.T) {
 	calls := 0
 	start := time.Now()
-	err := Retry(5, 20*time.Millisecond, func() error {
+	err := retry(5, 20*time.Millisecond, func() error {
 		calls++
 		if calls < 3 {
 			return errors.New("busy")
@@ -270,15 +270,15 @@ func TestRetry(t *testing.T) {
 		return nil
 	})
 	if err != nil || calls != 3 {
-		t.Fatalf("Retry = %v after %d calls, want success on the third", err, calls)
+		t.Fatalf("retry = %v after %d calls, want success on the third", err, calls)
 	}
 	if d := time.Since(start); d < 40*time.Millisecond {
-		t.Errorf("Retry took %s, want a 20ms pause after each of 2 failures", d)
+		t.Errorf("retry took %s, want a 20ms pause after each of 2 failures", d)
 	}
 	calls = 0
-	err = Retry(3, time.Millisecond, func() error { calls++; return fmt.Errorf("attempt %d", calls) })
+	err = retry(3, time.Millisecond, func() error { calls++; return fmt.Errorf("attempt %d", calls) })
 	if calls != 3 || err == nil || err.Error() != "attempt 3" {
-		t.Fatalf("Retry always failing = %v after %d calls, want the 3rd error", err, calls)
+		t.Fatalf("retry always failing = %v after %d calls, want the 3rd error", err, calls)
 	}
 }
 
@@ -367,5 +367,79 @@ func TestStopNil(t *testing.T) {
 	p.Stop(syscall.SIGTERM, time.Second) // a stopped server's slot: must not panic
 	if p != nil {
 		t.Fatal("Stop changed a nil Process")
+	}
+}
+
+func TestRunner(t *testing.T) {
+	var starts []int
+	r := NewRunner(5*time.Second, func(port int) (*Process, error) {
+		starts = append(starts, port)
+		cmd, logPath := helperCmd(t, "serve", port)
+		return Start(cmd, logPath, 10*time.Second, func() error { return ask(port, time.Second) })
+	})
+	t.Cleanup(r.Kill)
+	if err := r.Restart(); err == nil {
+		t.Fatal("Restart of a never started Runner succeeded")
+	}
+	port, err := r.StartFreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ask(port, time.Second); err != nil {
+		t.Fatalf("ask after StartFreePort: %v", err)
+	}
+	if _, err := r.StartFreePort(); err == nil {
+		t.Fatal("StartFreePort of a running Runner succeeded")
+	}
+
+	r.Stop()
+	if err := ask(port, time.Second); err == nil {
+		t.Fatal("answered after Stop")
+	}
+	r.Stop() // idempotent
+	if err := r.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ask(port, time.Second); err != nil {
+		t.Fatalf("ask after Restart: %v", err)
+	}
+	r.Kill()
+	if err := ask(port, time.Second); err == nil {
+		t.Fatal("answered after Kill")
+	}
+	r.Kill() // idempotent
+	if err := r.With(func(p *Process) error {
+		if p != nil {
+			return errors.New("a process after Kill")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Restart(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A paused process is stopped by Restart, which starts a fresh one on the same port.
+	if err := r.With(func(p *Process) error { return p.Pause() }); err != nil {
+		t.Fatal(err)
+	}
+	if err := ask(port, 200*time.Millisecond); err == nil {
+		t.Fatal("a paused process answered")
+	}
+	if err := r.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ask(port, time.Second); err != nil {
+		t.Fatalf("ask after Restart of a paused process: %v", err)
+	}
+	// The first start, and three restarts on its port (earlier tries may have met a taken port).
+	if len(starts) < 4 {
+		t.Fatalf("%d starts, want at least 4", len(starts))
+	}
+	for i, p := range starts[len(starts)-4:] {
+		if p != port {
+			t.Errorf("start %d of the last 4 was on port %d, want %d", i, p, port)
+		}
 	}
 }

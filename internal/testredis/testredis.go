@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,8 +28,6 @@ const (
 	readyTimeout = 10 * time.Second
 	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
 	stopGrace = 3 * time.Second
-	// portAttempts bounds the retries when another process takes the chosen port first.
-	portAttempts = 5
 )
 
 // Server is a running (or stopped) private redis-server.
@@ -43,11 +39,16 @@ type Server struct {
 	// Dir is the server's working directory; it holds its log file (redis.log).
 	Dir string
 
-	path    string // absolute path of redis-server
-	ownsDir bool   // Close removes Dir (StartProcess made it)
+	path    string           // absolute path of redis-server
+	ownsDir bool             // Close removes Dir (StartProcess made it)
+	run     *testproc.Runner // the running process, if any
+}
 
-	mu   sync.Mutex
-	proc *testproc.Process // nil when stopped
+// newServer returns a stopped server working in dir.
+func newServer(dir, path string, ownsDir bool) *Server {
+	s := &Server{Dir: dir, path: path, ownsDir: ownsDir}
+	s.run = testproc.NewRunner(stopGrace, s.start)
+	return s
 }
 
 // Start runs a private redis-server on a free 127.0.0.1 port with no persistence (--save ""
@@ -59,7 +60,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Dir: t.TempDir(), path: path}
+	s := newServer(t.TempDir(), path, false)
 	if err := s.startFreePort(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func StartProcess() (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create redis dir: %w", err)
 	}
-	s := &Server{Dir: dir, path: path, ownsDir: true}
+	s := newServer(dir, path, true)
 	if err := s.startFreePort(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -102,18 +103,10 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Stop stops the server now: SIGTERM, then SIGKILL if it has not exited within a few seconds. It
 // returns when the process is gone. Stopping a stopped server does nothing.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked(syscall.SIGTERM)
-}
+func (s *Server) Stop() { s.run.Stop() }
 
 // Kill stops the server with SIGKILL, as a crash would, and returns when the process is gone.
-func (s *Server) Kill() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked(syscall.SIGKILL)
-}
+func (s *Server) Kill() { s.run.Kill() }
 
 // Restart stops the server if it runs and starts it again on the same port. Data is lost: the
 // server keeps nothing on disk.
@@ -125,12 +118,7 @@ func (s *Server) Restart(t testing.TB) {
 }
 
 // RestartProcess is Restart returning an error instead of failing a test.
-func (s *Server) RestartProcess() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked(syscall.SIGTERM)
-	return testproc.Retry(portAttempts, 100*time.Millisecond, s.startLocked)
-}
+func (s *Server) RestartProcess() error { return s.run.Restart() }
 
 // lookPath finds redis-server or explains how to install it.
 func lookPath() (string, error) {
@@ -141,23 +129,24 @@ func lookPath() (string, error) {
 	return path, nil
 }
 
-// startFreePort picks a free port and starts the server on it, picking again if another process
-// took the port in the meantime.
+// startFreePort starts the server on a free port, picking again if another process took the port
+// in the meantime.
 func (s *Server) startFreePort() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return testproc.OnFreePort(portAttempts, func(port int) error {
-		s.Port = port
-		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		return s.startLocked()
-	})
+	port, err := s.run.StartFreePort()
+	if err != nil {
+		return err
+	}
+	s.Port = port
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return nil
 }
 
-// startLocked starts redis-server on s.Port and waits until it answers PING; the caller holds s.mu.
-func (s *Server) startLocked() error {
+// start starts redis-server on port and waits until it answers PING.
+func (s *Server) start(port int) (*testproc.Process, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logPath := filepath.Join(s.Dir, "redis.log")
 	cmd := exec.Command(s.path,
-		"--port", strconv.Itoa(s.Port),
+		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
@@ -166,18 +155,11 @@ func (s *Server) startLocked() error {
 		"--logfile", logPath,
 	)
 	cmd.Dir = s.Dir
-	p, err := testproc.Start(cmd, logPath, readyTimeout, func() error { return ping(s.Addr) })
+	p, err := testproc.Start(cmd, logPath, readyTimeout, func() error { return ping(addr) })
 	if err != nil {
-		return fmt.Errorf("redis-server on %s: %w", s.Addr, err)
+		return nil, fmt.Errorf("redis-server on %s: %w", addr, err)
 	}
-	s.proc = p
-	return nil
-}
-
-// stopLocked signals the process and waits for it to exit; the caller holds s.mu.
-func (s *Server) stopLocked(sig syscall.Signal) {
-	s.proc.Stop(sig, stopGrace) // nil when stopped: nothing to do
-	s.proc = nil
+	return p, nil
 }
 
 // ping sends an inline PING and expects +PONG.

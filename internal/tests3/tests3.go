@@ -11,6 +11,7 @@ package tests3
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -21,8 +22,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,8 +43,6 @@ const (
 	// stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL. versitygw's graceful
 	// shutdown can wait seconds for idle keep-alive connections, and its data needs no flushing.
 	stopGrace = time.Second
-	// portAttempts bounds the retries when another process takes the chosen port first.
-	portAttempts = 5
 	// requestTimeout bounds each setup request (create bucket, put) made by the helpers.
 	requestTimeout = 30 * time.Second
 )
@@ -67,11 +64,9 @@ type Server struct {
 	// IAMDir holds the server's internal IAM state.
 	IAMDir string
 
-	path    string // absolute path of the binary
-	ownsDir bool   // Close removes Dir (StartProcess made it)
-
-	mu   sync.Mutex
-	proc *testproc.Process // nil when stopped
+	path    string           // absolute path of the binary
+	ownsDir bool             // Close removes Dir (StartProcess made it)
+	run     *testproc.Runner // the running process, if any
 }
 
 // Start runs versitygw on a free 127.0.0.1 port with its data in t.TempDir(), waits until it answers,
@@ -132,6 +127,7 @@ func newServer(dir, path string) (*Server, error) {
 		IAMDir:    filepath.Join(dir, "iam"),
 		path:      path,
 	}
+	s.run = testproc.NewRunner(stopGrace, s.start)
 	for _, d := range []string{s.DataDir, s.IAMDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create versitygw dir: %w", err)
@@ -153,43 +149,37 @@ func (s *Server) Close() error {
 
 // Stop stops the server now: SIGTERM, then SIGKILL if it has not exited within a second. It
 // returns when the process is gone. The data stays in DataDir. Stopping a stopped server does nothing.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked(syscall.SIGTERM)
-}
+func (s *Server) Stop() { s.run.Stop() }
 
 // Kill stops the server with SIGKILL, as a crash would, and returns when the process is gone.
-func (s *Server) Kill() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked(syscall.SIGKILL)
-}
+func (s *Server) Kill() { s.run.Kill() }
 
 // Pause freezes the server (SIGSTOP): it keeps its port and accepts connections in the kernel's
 // backlog but answers nothing, as a hung server would. Resume, Stop and Restart undo it.
 func (s *Server) Pause(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		t.Fatal("tests3: Pause of a stopped server")
-	}
-	if err := s.proc.Pause(); err != nil {
-		t.Fatalf("tests3: pause versitygw: %v", err)
+	err := s.run.With(func(p *testproc.Process) error {
+		if p == nil {
+			return errors.New("Pause of a stopped server")
+		}
+		return p.Pause()
+	})
+	if err != nil {
+		t.Fatalf("tests3: %v", err)
 	}
 }
 
 // Resume lets a paused server run again.
 func (s *Server) Resume(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return
-	}
-	if err := s.proc.Resume(); err != nil {
-		t.Fatalf("tests3: resume versitygw: %v", err)
+	err := s.run.With(func(p *testproc.Process) error {
+		if p == nil {
+			return nil
+		}
+		return p.Resume()
+	})
+	if err != nil {
+		t.Fatalf("tests3: %v", err)
 	}
 }
 
@@ -203,12 +193,7 @@ func (s *Server) Restart(t testing.TB) {
 }
 
 // RestartProcess is Restart returning an error instead of failing a test.
-func (s *Server) RestartProcess() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked(syscall.SIGTERM)
-	return testproc.Retry(portAttempts, 100*time.Millisecond, s.startLocked)
-}
+func (s *Server) RestartProcess() error { return s.run.Restart() }
 
 // NewClient returns an S3 client for the server: root credentials, path-style addressing, checksums
 // only when required, and the SDK's default retries.
@@ -312,28 +297,29 @@ func lookPath() (string, error) {
 	return path, nil
 }
 
-// startFreePort picks a free port and starts the server on it, picking again if another process
-// took the port in the meantime.
+// startFreePort starts the server on a free port, picking again if another process took the port
+// in the meantime.
 func (s *Server) startFreePort() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return testproc.OnFreePort(portAttempts, func(port int) error {
-		s.Port = port
-		s.Endpoint = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		return s.startLocked()
-	})
+	port, err := s.run.StartFreePort()
+	if err != nil {
+		return err
+	}
+	s.Port = port
+	s.Endpoint = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return nil
 }
 
-// startLocked starts versitygw on s.Port and waits until it answers HTTP; the caller holds s.mu.
-func (s *Server) startLocked() error {
+// start starts versitygw on port and waits until it answers HTTP.
+func (s *Server) start(port int) (*testproc.Process, error) {
+	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logPath := filepath.Join(s.Dir, "versitygw.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("open versitygw log: %w", err)
+		return nil, fmt.Errorf("open versitygw log: %w", err)
 	}
 	defer logFile.Close() // the child has its own descriptor
 	cmd := exec.Command(s.path,
-		"--port", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)),
+		"--port", hostPort,
 		"--iam-dir", s.IAMDir,
 		"--keep-alive",
 		"--quiet",
@@ -343,19 +329,13 @@ func (s *Server) startLocked() error {
 	cmd.Dir = s.Dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
+	endpoint := "http://" + hostPort
 	probe := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	p, err := testproc.Start(cmd, logPath, readyTimeout, func() error { return answers(probe, s.Endpoint) })
+	p, err := testproc.Start(cmd, logPath, readyTimeout, func() error { return answers(probe, endpoint) })
 	if err != nil {
-		return fmt.Errorf("versitygw on %s: %w", s.Endpoint, err)
+		return nil, fmt.Errorf("versitygw on %s: %w", endpoint, err)
 	}
-	s.proc = p
-	return nil
-}
-
-// stopLocked signals the process and waits for it to exit; the caller holds s.mu.
-func (s *Server) stopLocked(sig syscall.Signal) {
-	s.proc.Stop(sig, stopGrace) // nil when stopped: nothing to do
-	s.proc = nil
+	return p, nil
 }
 
 // answers reports whether endpoint answers HTTP at all: an anonymous request is refused, which is
