@@ -25,7 +25,6 @@
 package lambdaemu
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -44,15 +43,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/frocket/frocket/internal/testproc"
 )
 
 const (
 	// binary is the emulator program.
 	binary = "aws-lambda-rie"
-	// toolsEnv names a directory searched for the binary before the module's .tools directory.
-	toolsEnv = "FROCKET_TOOLS_DIR"
-	// modulePath identifies the go.mod of the module root while walking up from the working directory.
-	modulePath = "github.com/frocket/frocket"
 	// readyTimeout bounds the wait for a started emulator to accept connections.
 	readyTimeout = 20 * time.Second
 	// portAttempts bounds the retries when another process takes a chosen port first.
@@ -109,9 +106,8 @@ type process struct {
 	index    int
 	url      string // the emulator's invocation URL
 	logPath  string
-	cmd      *exec.Cmd
-	done     chan struct{} // closed when Wait returns
-	inFlight atomic.Int64  // calls being sent to it now: never more than one
+	proc     *testproc.Process
+	inFlight atomic.Int64 // calls being sent to it now: never more than one
 }
 
 // invocation is one queued call.
@@ -172,9 +168,9 @@ func start(cfg Config, dir string, ownsDir bool) (*Pool, error) {
 		cfg.FunctionName = defaultFunctionName
 	}
 	if cfg.RIEPath == "" {
-		path, err := lookPath()
+		path, err := testproc.FindTool(binary)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("lambdaemu: %w", err)
 		}
 		cfg.RIEPath = path
 	} else if !isExecutable(cfg.RIEPath) {
@@ -236,7 +232,7 @@ func (p *Pool) PIDs() []int {
 	var out []int
 	for _, proc := range p.procs {
 		if proc.alive() {
-			out = append(out, proc.cmd.Process.Pid)
+			out = append(out, proc.proc.Pid())
 		}
 	}
 	return out
@@ -247,7 +243,7 @@ func (p *Pool) PIDs() []int {
 func (p *Pool) Logs() string {
 	var b strings.Builder
 	for _, proc := range p.procs {
-		fmt.Fprintf(&b, "--- emulator %d (%s):\n%s\n", proc.index, proc.logPath, logTail(proc.logPath))
+		fmt.Fprintf(&b, "--- emulator %d (%s):\n%s\n", proc.index, proc.logPath, testproc.LogTail(proc.logPath))
 	}
 	return b.String()
 }
@@ -426,11 +422,11 @@ func (p *Pool) startProcess(i int) (*process, error) {
 }
 
 func (p *Pool) tryStart(i int, dir, cacheDir string) (*process, error) {
-	apiPort, err := freePort()
+	apiPort, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	runtimePort, err := freePort()
+	runtimePort, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -453,21 +449,19 @@ func (p *Pool) tryStart(i int, dir, cacheDir string) (*process, error) {
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("lambdaemu: start %s: %w", p.cfg.RIEPath, err)
+	// The emulator is ready once it accepts connections; its bootstrap starts with the first call.
+	tp, err := testproc.Start(cmd, logPath, readyTimeout, func() error {
+		c, err := net.DialTimeout("tcp", apiAddr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lambdaemu: emulator %d on %s: %w", i, apiAddr, err)
 	}
-	proc := &process{index: i, url: "http://" + apiAddr + "/2015-03-31/functions/function/invocations",
-		logPath: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(proc.done)
-	}()
-	if err := waitListening(apiAddr, proc.done); err != nil {
-		proc.kill()
-		return nil, fmt.Errorf("lambdaemu: emulator %d on %s: %w; log %s:\n%s", i, apiAddr, err, logPath, logTail(logPath))
-	}
-	return proc, nil
+	return &process{index: i, url: "http://" + apiAddr + "/2015-03-31/functions/function/invocations",
+		logPath: logPath, proc: tp}, nil
 }
 
 // processEnv is the environment of one emulator process, and so of its function.
@@ -505,7 +499,7 @@ func (p *Pool) processEnv(cacheDir string) []string {
 // alive reports whether the emulator process still runs.
 func (proc *process) alive() bool {
 	select {
-	case <-proc.done:
+	case <-proc.proc.Exited():
 		return false
 	default:
 		return true
@@ -519,12 +513,10 @@ func (proc *process) kill() {
 	if !proc.alive() {
 		return
 	}
-	pid := proc.cmd.Process.Pid
-	for _, child := range children(pid) {
+	for _, child := range children(proc.proc.Pid()) {
 		_ = syscall.Kill(child, syscall.SIGKILL)
 	}
-	_ = proc.cmd.Process.Kill()
-	<-proc.done
+	proc.proc.Stop(syscall.SIGKILL, 0)
 }
 
 // children returns the PIDs of the children of pid, from /proc (none where /proc is missing).
@@ -543,112 +535,6 @@ func children(pid int) []int {
 		}
 	}
 	return out
-}
-
-// waitListening waits until addr accepts TCP connections, the process exits, or readyTimeout passes.
-func waitListening(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		select {
-		case <-exited:
-			return errors.New("exited before listening")
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening within %s: %w", readyTimeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("lambdaemu: find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// logTail returns the last lines of a log file.
-func logTail(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// lookPath finds the emulator in $FROCKET_TOOLS_DIR, the module's .tools directory, or PATH, or
-// explains how to install it.
-func lookPath() (string, error) {
-	var tried []string
-	if dir := os.Getenv(toolsEnv); dir != "" {
-		p := filepath.Join(dir, binary)
-		if isExecutable(p) {
-			return filepath.Abs(p)
-		}
-		tried = append(tried, p)
-	}
-	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, ".tools", binary)
-		if isExecutable(p) {
-			return p, nil
-		}
-		tried = append(tried, p)
-	}
-	p, err := exec.LookPath(binary)
-	if err == nil {
-		return filepath.Abs(p)
-	}
-	tried = append(tried, "PATH")
-	return "", fmt.Errorf("lambdaemu: %s not found (tried %s); run `make test`, which installs it into .tools/", binary, strings.Join(tried, ", "))
-}
-
-// moduleRoot returns the directory of the module's go.mod, found by walking up from the working
-// directory (a package directory under go test).
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("module root: %w", err)
-	}
-	for {
-		if declaresModule(filepath.Join(dir, "go.mod")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("module root: no go.mod of " + modulePath + " above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// declaresModule reports whether the go.mod at p declares modulePath.
-func declaresModule(p string) bool {
-	f, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 2 && fields[0] == "module" {
-			return strings.Trim(fields[1], `"`) == modulePath
-		}
-	}
-	return false
 }
 
 // isExecutable reports whether p is a regular file with an execute bit.
@@ -676,10 +562,11 @@ func BuildBootstrap(t testing.TB) string {
 		}
 		return abs
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
+		t.Fatalf("lambdaemu: find the module root (go env GOMOD): %q %v", gomod, err)
 	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
 	out := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./cmd/frocket")
 	cmd.Dir = root

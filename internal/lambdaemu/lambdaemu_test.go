@@ -258,10 +258,11 @@ func TestMissingEmulator(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "make test") {
 		t.Fatalf("want an error saying to run make test, got %v", err)
 	}
-	t.Setenv(toolsEnv, t.TempDir())
+	// Not in $FROCKET_TOOLS_DIR, outside the module, not on PATH.
+	t.Setenv("FROCKET_TOOLS_DIR", t.TempDir())
 	t.Setenv("PATH", t.TempDir())
 	t.Chdir(t.TempDir())
-	if _, err := lookPath(); err == nil || !strings.Contains(err.Error(), "make test") {
-		t.Fatalf("lookPath: want an error saying to run make test, got %v", err)
+	if _, err := StartProcess(Config{Bootstrap: self}); err == nil || !strings.Contains(err.Error(), "make test") {
+		t.Fatalf("emulator not found: want an error saying to run make test, got %v", err)
 	}
 }
