@@ -53,6 +53,9 @@ type E2EResult struct {
 	TaskMean         float64  `json:"taskMeanSeconds"`
 	LoadMean         float64  `json:"loadMeanSeconds"`
 	InvokeLatencyMax float64  `json:"invokeLatencyMaxSeconds"`
+	// InvokeLatencyMin is the smallest: on a cold run, a first-wave task's, which on fresh Lambda
+	// functions includes the bootstrap's start.
+	InvokeLatencyMin float64 `json:"invokeLatencyMinSeconds"`
 
 	ColdTasks int `json:"coldTasks"`
 	WarmTasks int `json:"warmTasks"`
@@ -84,6 +87,9 @@ func summarize(mode, query, run string, rows int64, ms []*measured) E2EResult {
 		means = append(means, w.TotalTime["mean"])
 		loads = append(loads, w.LoadTime["mean"])
 		r.InvokeLatencyMax = max(r.InvokeLatencyMax, w.InvokeLatency["max"])
+		if v, ok := w.InvokeLatency["min"]; ok && (r.InvokeLatencyMin == 0 || v < r.InvokeLatencyMin) {
+			r.InvokeLatencyMin = v
+		}
 		r.Tasks = w.Cache.Source + w.Cache.DiskCache
 		r.ColdTasks += w.ColdTasks
 		r.WarmTasks += w.WarmTasks
@@ -165,14 +171,16 @@ type Projection struct {
 	From   string           `json:"from"` // the mode measured
 	Query  string           `json:"query"`
 	Run    string           `json:"run"`
-	// TaskSeconds and TaskMaxSeconds are the measured mean and largest task times scaled to the
+	// TaskSeconds and TaskMaxSeconds are the projected mean and largest task times, scaled to the
 	// target's rows per task; OverheadSeconds is what the measured wall time holds besides tasks.
 	TaskSeconds     float64 `json:"taskSeconds"`
 	TaskMaxSeconds  float64 `json:"taskMaxSeconds"`
 	OverheadSeconds float64 `json:"overheadSeconds"`
-	Waves           int     `json:"waves"`
-	WallSeconds     float64 `json:"wallSeconds"`
-	CostDollars     float64 `json:"costDollars"`
+	// ColdStartSeconds is the extra invoke latency of fresh functions (cold runs only).
+	ColdStartSeconds float64 `json:"coldStartSeconds"`
+	Waves            int     `json:"waves"`
+	WallSeconds      float64 `json:"wallSeconds"`
+	CostDollars      float64 `json:"costDollars"`
 }
 
 // LambdaPricePerGBSecond is AWS Lambda's x86 price in us-east-1, the original's default.
@@ -186,11 +194,26 @@ func LambdaTaskCost(seconds float64, memoryMB int, pricePerGBSecond float64) flo
 }
 
 // project fills r.Projections and r.Assumptions from the measured results: those of Lambda mode
-// when it ran, else queue mode.
+// when it ran, else queue mode. A warm projection takes the measured mean and largest task; a cold
+// one takes the largest cold task for every task, as in one wave every task starts like the
+// measured first wave (self-selection preflight wait, download), plus the extra invoke latency of
+// fresh functions (cold start), with the overhead of the warm runs.
 func (r *E2EReport) project(targets []ProjectionTarget, invokeSeconds float64) {
 	from, concurrency := ModeLambda, r.Lambdas
 	if !slices.ContainsFunc(r.Results, func(x E2EResult) bool { return x.Mode == ModeLambda }) {
 		from, concurrency = ModeQueue, r.Workers
+	}
+	overheadOf := func(m E2EResult) float64 {
+		waves := (m.Tasks + concurrency - 1) / concurrency
+		return max(0, m.WallSeconds-float64(waves-1)*m.TaskMean-m.TaskMax)
+	}
+	warmOf := func(m E2EResult) (E2EResult, bool) {
+		for _, w := range r.Results {
+			if w.Mode == m.Mode && w.Query == m.Query && w.Run == "warm" {
+				return w, true
+			}
+		}
+		return E2EResult{}, false
 	}
 	mem := r.LambdaMemoryMB
 	for _, t := range targets {
@@ -199,12 +222,16 @@ func (r *E2EReport) project(targets []ProjectionTarget, invokeSeconds float64) {
 				continue
 			}
 			scale := float64(t.Rows) / float64(t.Files) / m.RowsPerTask
-			wavesMeasured := (m.Tasks + concurrency - 1) / concurrency
-			overhead := max(0, m.WallSeconds-float64(wavesMeasured-1)*m.TaskMean-m.TaskMax)
-			waves := (t.Files + t.Functions - 1) / t.Functions
-			p := Projection{Target: t, From: from, Query: m.Query, Run: m.Run, Waves: waves,
-				TaskSeconds: m.TaskMean * scale, TaskMaxSeconds: m.TaskMax * scale, OverheadSeconds: overhead}
-			p.WallSeconds = invokeSeconds + float64(waves-1)*p.TaskSeconds + p.TaskMaxSeconds + overhead
+			p := Projection{Target: t, From: from, Query: m.Query, Run: m.Run, Waves: (t.Files + t.Functions - 1) / t.Functions,
+				TaskSeconds: m.TaskMean * scale, TaskMaxSeconds: m.TaskMax * scale, OverheadSeconds: overheadOf(m)}
+			if m.Run == "cold" {
+				p.TaskSeconds = p.TaskMaxSeconds
+				if w, ok := warmOf(m); ok {
+					p.OverheadSeconds = overheadOf(w)
+					p.ColdStartSeconds = max(0, m.InvokeLatencyMin-w.InvokeLatencyMin)
+				}
+			}
+			p.WallSeconds = invokeSeconds + p.ColdStartSeconds + float64(p.Waves-1)*p.TaskSeconds + p.TaskMaxSeconds + p.OverheadSeconds
 			p.CostDollars = float64(t.Files) * LambdaTaskCost(p.TaskSeconds, mem, LambdaPricePerGBSecond)
 			r.Projections = append(r.Projections, p)
 		}
@@ -213,7 +240,8 @@ func (r *E2EReport) project(targets []ProjectionTarget, invokeSeconds float64) {
 	r.Assumptions = []string{
 		fmt.Sprintf("measured in %s mode; per-task times (stats.worker.totalTime mean and max) scale linearly with rows per task (measured: %s rows per task)", from, formatCount(measuredRows)),
 		fmt.Sprintf("a function of %d MB runs a task as fast as one core of this machine did with %d tasks at once on %d cores", mem, concurrency, r.Cores),
-		fmt.Sprintf("wall = %.3g s assumed async-invoke latency + (waves-1) x mean task + largest task + overhead; overhead = measured wall - (measured waves-1) x mean task - largest task (dispatch, Redis statuses, polling, merge, HTTP; cold runs also the bootstrap's start)", invokeSeconds),
+		fmt.Sprintf("wall = %.3g s assumed async-invoke latency + cold start + (waves-1) x task + largest task + overhead; overhead = measured warm wall - (measured waves-1) x mean task - largest task (dispatch, Redis statuses, polling, merge, HTTP)", invokeSeconds),
+		"warm: task = the measured mean task, largest task = the measured largest; cold: every task takes as long as the largest measured cold task (in one wave every task starts like the measured first wave: the self-selection preflight wait, then the download), and cold start = the smallest cold invoke latency - the smallest warm one (a fresh function's bootstrap start)",
 		"every function is free when the query starts (no throttling) and the overhead does not grow with the number of tasks",
 		"cold: parts download from the local S3-compatible server over loopback; from AWS S3 add part size / per-function S3 throughput",
 		fmt.Sprintf("cost = files x ceil((mean task s + 0.008) x 1000)/1000 x %d/1024 GB x $%.10g per GB-s (the original's formula, us-east-1 x86); requests and S3 not included", mem, LambdaPricePerGBSecond),
@@ -236,7 +264,7 @@ func (r *E2EReport) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "%s, %d cores, %s, commit %s, %s; whole run %.0f s\n\n", machine, r.Cores, r.GoVersion, orDash(r.Commit), r.Date, r.Seconds)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tquery\trun\twall_s\ttotal_s\ttask_p50\ttask_p95\ttask_max\tload_mean\tinvoke_max\tcold/warm tasks\tdownloaded\thit_ratio\tcost/query\t")
+	fmt.Fprintln(tw, "mode\tquery\trun\twall_s\ttotal_s\ttask_p50\ttask_p95\ttask_max\tload_mean\tinvoke_min\tinvoke_max\tcold/warm tasks\tdownloaded\thit_ratio\tcost/query\t")
 	for _, x := range r.Results {
 		p95 := "-"
 		if x.TaskP95 != nil {
@@ -246,22 +274,22 @@ func (r *E2EReport) WriteTable(w io.Writer) error {
 		if x.CostDollars != nil {
 			cost = fmt.Sprintf("$%.7f", *x.CostDollars)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t%d/%d\t%s\t%.2f\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d/%d\t%s\t%.2f\t%s\t\n",
 			x.Mode, x.Query, x.Run, x.WallSeconds, x.TotalSeconds, x.TaskP50, p95, x.TaskMax, x.LoadMean,
-			x.InvokeLatencyMax, x.ColdTasks, x.WarmTasks, formatBytes(float64(x.BytesDownloaded)), x.CacheHitRatio, cost)
+			x.InvokeLatencyMin, x.InvokeLatencyMax, x.ColdTasks, x.WarmTasks, formatBytes(float64(x.BytesDownloaded)), x.CacheHitRatio, cost)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	b.WriteString("\nwarm: median of the warm runs (task_max: the largest of all; cold/warm tasks: summed over runs); task_p95 only from 20 tasks up;\n" +
-		"invoke_max: the largest time from invocation to the task's start (a cold Lambda's includes the bootstrap's start)\n")
+		"invoke_min/max: the time from invocation to a task's start (queueing for a free worker included; on a cold Lambda run the smallest includes the bootstrap's start)\n")
 	if len(r.Projections) > 0 {
 		b.WriteString("\nprojection (one task per file, 1 function per task):\n\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "target\tquery\trun\twaves\ttask_s\ttask_max_s\toverhead_s\twall_s\tcost/query\t")
+		fmt.Fprintln(tw, "target\tquery\trun\twaves\ttask_s\ttask_max_s\tcold_start_s\toverhead_s\twall_s\tcost/query\t")
 		for _, p := range r.Projections {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t$%.5f\t\n", p.Target.Name, p.Query, p.Run, p.Waves,
-				p.TaskSeconds, p.TaskMaxSeconds, p.OverheadSeconds, p.WallSeconds, p.CostDollars)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t$%.5f\t\n", p.Target.Name, p.Query, p.Run, p.Waves,
+				p.TaskSeconds, p.TaskMaxSeconds, p.ColdStartSeconds, p.OverheadSeconds, p.WallSeconds, p.CostDollars)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

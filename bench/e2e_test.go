@@ -203,3 +203,30 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("cost per run: %v", r.CostDollars)
 	}
 }
+
+func TestProject(t *testing.T) {
+	r := &E2EReport{Rows: 4_000_000, Files: 4, Lambdas: 2, LambdaMemoryMB: 1024, Cores: 2, Results: []E2EResult{
+		{Mode: ModeLambda, Query: "q", Run: "cold", Tasks: 4, RowsPerTask: 1e6, WallSeconds: 0.9, TaskMean: 0.2, TaskMax: 0.5, InvokeLatencyMin: 0.06},
+		{Mode: ModeLambda, Query: "q", Run: "warm", Tasks: 4, RowsPerTask: 1e6, WallSeconds: 0.35, TaskMean: 0.1, TaskMax: 0.2, InvokeLatencyMin: 0.01},
+	}}
+	r.project([]ProjectionTarget{{"8M/4 on 2", 8_000_000, 4, 2}}, 0.1)
+	if len(r.Projections) != 2 {
+		t.Fatalf("%d projections, want 2", len(r.Projections))
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-9 }
+	// Warm: 2M rows per task doubles the times; 2 waves; overhead 0.35 - 0.1 - 0.2 = 0.05.
+	w := r.Projections[1]
+	if w.Run != "warm" || w.Waves != 2 || !near(w.TaskSeconds, 0.2) || !near(w.TaskMaxSeconds, 0.4) || !near(w.OverheadSeconds, 0.05) ||
+		w.ColdStartSeconds != 0 || !near(w.WallSeconds, 0.1+0.2+0.4+0.05) || !near(w.CostDollars, 4*LambdaTaskCost(0.2, 1024, LambdaPricePerGBSecond)) {
+		t.Errorf("warm projection %+v", w)
+	}
+	// Cold: every task as long as the largest cold one (doubled), the warm overhead, cold start 0.05.
+	c := r.Projections[0]
+	if c.Run != "cold" || !near(c.TaskSeconds, 1) || !near(c.TaskMaxSeconds, 1) || !near(c.OverheadSeconds, 0.05) ||
+		!near(c.ColdStartSeconds, 0.05) || !near(c.WallSeconds, 0.1+0.05+1+1+0.05) {
+		t.Errorf("cold projection %+v", c)
+	}
+	if len(r.Assumptions) < 5 {
+		t.Errorf("assumptions: %q", r.Assumptions)
+	}
+}
