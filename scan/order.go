@@ -132,10 +132,15 @@ func denseIntRanks(vals []int64) ([]uint32, int) {
 // intIndex gives distinct int64 values dense ids in order of first appearance (linear probing,
 // load at most one half).
 type intIndex struct {
-	keys     []int64
-	ids      []uint32 // id+1 of the key in the same slot; 0 marks an empty slot
-	shift    uint     // 64 - log2(len(keys))
-	distinct []int64  // the values by id
+	slots    []intSlot
+	shift    uint    // 64 - log2(len(slots))
+	distinct []int64 // the values by id
+}
+
+// intSlot is one slot of an intIndex: key and id side by side, so a probe touches one cache line.
+type intSlot struct {
+	key int64
+	id  uint32 // id+1 of key; 0 marks an empty slot
 }
 
 // init sizes the table for about n/8 distinct values (it grows past that).
@@ -144,29 +149,28 @@ func (x *intIndex) init(n int) {
 	for slots < n/4 {
 		slots *= 2
 	}
-	x.keys = make([]int64, slots)
-	x.ids = make([]uint32, slots)
+	x.slots = make([]intSlot, slots)
 	x.shift = uint(64 - bits.TrailingZeros(uint(slots)))
 }
 
 // id returns the id of v, adding v when new.
 func (x *intIndex) id(v int64) uint32 {
-	mask := uint64(len(x.keys) - 1)
+	mask := uint64(len(x.slots) - 1)
 	h := (uint64(v) * 0x9E3779B97F4A7C15) >> x.shift
 	for {
-		s := x.ids[h]
-		if s == 0 {
+		s := &x.slots[h]
+		if s.id == 0 {
 			break
 		}
-		if x.keys[h] == v {
-			return s - 1
+		if s.key == v {
+			return s.id - 1
 		}
 		h = (h + 1) & mask
 	}
 	id := uint32(len(x.distinct))
 	x.distinct = append(x.distinct, v)
-	x.keys[h], x.ids[h] = v, id+1
-	if 2*len(x.distinct) > len(x.keys) {
+	x.slots[h] = intSlot{key: v, id: id + 1}
+	if 2*len(x.distinct) > len(x.slots) {
 		x.grow()
 	}
 	return id
@@ -174,17 +178,16 @@ func (x *intIndex) id(v int64) uint32 {
 
 // grow doubles the table and reinserts every distinct value.
 func (x *intIndex) grow() {
-	slots := 2 * len(x.keys)
-	x.keys = make([]int64, slots)
-	x.ids = make([]uint32, slots)
+	slots := 2 * len(x.slots)
+	x.slots = make([]intSlot, slots)
 	x.shift--
 	mask := uint64(slots - 1)
 	for id, v := range x.distinct {
 		h := (uint64(v) * 0x9E3779B97F4A7C15) >> x.shift
-		for x.ids[h] != 0 {
+		for x.slots[h].id != 0 {
 			h = (h + 1) & mask
 		}
-		x.keys[h], x.ids[h] = v, uint32(id)+1
+		x.slots[h] = intSlot{key: v, id: uint32(id) + 1}
 	}
 }
 

@@ -142,6 +142,15 @@ func TestReadProperty(t *testing.T) {
 // other keeps the file order of the rows in the timeframe, with consistent dense group ids.
 func checkUnordered(t *testing.T, name, path string, req Request, rows []propRow, stringGroup, floatTS, wasSorted bool, wantGroups int) {
 	t.Helper()
+	counted := req
+	counted.CountGroupsOnly = true
+	ct := mustRead(t, path, counted)
+	if ct.Groups() != wantGroups || ct.GroupStarts != nil || ct.GroupOf != nil {
+		t.Fatalf("%s count only: %d groups (want %d), starts %v, group ids %v", name, ct.Groups(), wantGroups, ct.GroupStarts != nil, ct.GroupOf != nil)
+	}
+	if !stringGroup && ct.WasSorted != slices.IsSortedFunc(rows, func(a, b propRow) int { return cmp.Compare(a.G, b.G) }) && req.From == nil && req.To == nil {
+		t.Fatalf("%s count only: WasSorted %v", name, ct.WasSorted)
+	}
 	req.Unordered = true
 	tbl := mustRead(t, path, req)
 	if wasSorted {
@@ -159,8 +168,11 @@ func checkUnordered(t *testing.T, name, path string, req Request, rows []propRow
 			want = append(want, r)
 		}
 	}
-	if tbl.Rows != len(want) || len(tbl.GroupOf) != len(want) {
-		t.Fatalf("%s unordered: %d rows, want %d", name, tbl.Rows, len(want))
+	if tbl.Rows != len(want) || len(tbl.GroupOf) != len(want) || ct.Rows != len(want) {
+		t.Fatalf("%s unordered: %d rows (%d counting groups only), want %d", name, tbl.Rows, ct.Rows, len(want))
+	}
+	for i, r := range want {
+		checkPropRow(t, name+" count only", ct, i, r, floatTS)
 	}
 	idOf := map[string]uint32{}
 	counts := make([]uint32, tbl.Groups())

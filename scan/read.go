@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -23,6 +24,10 @@ type Request struct {
 	// the table then has GroupOf and GroupRows instead of GroupStarts, and no sort happens. A file
 	// already in order is returned ordered, as without Unordered.
 	Unordered bool
+	// CountGroupsOnly says the caller needs only the rows and the number of groups: the rows keep
+	// their file order, and the table has GroupCount instead of GroupStarts or GroupOf. WasSorted
+	// then tells only whether the group column is in order (for integer groups; false for strings).
+	CountGroupsOnly bool
 	// From and To, when set, restrict the rows to From <= ts < To. For a float timestamp column
 	// the comparison is numeric and exact.
 	From, To *int64
@@ -132,7 +137,13 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	}
 
 	sel := tf.filter(ts)
-	idx, sorted, keep := order(group, ts, sel, req.Unordered)
+	var idx []uint32
+	var sorted, keep bool
+	if req.CountGroupsOnly {
+		idx, keep = sel, true
+	} else {
+		idx, sorted, keep = order(group, ts, sel, req.Unordered)
+	}
 	if idx != nil {
 		// When the rows keep their order, idx is the increasing selection and can be applied in
 		// place.
@@ -161,6 +172,10 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	t.TS = ts
 	t.WasSorted = sorted
 	switch {
+	case req.CountGroupsOnly && group.Type == Int:
+		t.GroupCount, t.WasSorted = countIntGroups(group.Ints)
+	case req.CountGroupsOnly:
+		t.GroupCount = countCodes(group.Codes, len(group.Dict))
 	case keep && group.Type == Int:
 		t.GroupOf, t.GroupRows = intGroupIDs(group.Ints)
 	case keep:
@@ -228,10 +243,87 @@ func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint3
 	return perm, false, false
 }
 
+// countIntGroups returns the number of distinct values and whether vals is sorted.
+func countIntGroups(vals []int64) (groups int, sorted bool) {
+	if len(vals) == 0 {
+		return 0, true
+	}
+	// One pass counts the runs while checking the order; a decrease falls through to the sets.
+	groups, sorted = 1, true
+	for i := 1; i < len(vals); i++ {
+		a, b := vals[i-1], vals[i]
+		if b < a {
+			sorted = false
+			break
+		}
+		groups += b2i(b != a)
+	}
+	if sorted {
+		return groups, true
+	}
+	lo, hi := slices.Min(vals), slices.Max(vals)
+	if span := uint64(hi) - uint64(lo); span < 64*uint64(len(vals)) {
+		seen := make([]uint64, span/64+1)
+		for _, v := range vals {
+			k := uint64(v) - uint64(lo)
+			seen[k>>6] |= 1 << (k & 63)
+		}
+		return popcount(seen), false
+	}
+	var x intIndex
+	x.init(len(vals))
+	last := vals[0]
+	x.id(last)
+	for _, v := range vals[1:] {
+		if v != last {
+			last = v
+			x.id(v)
+		}
+	}
+	return len(x.distinct), false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// countCodes returns the number of distinct codes below dictLen in codes.
+func countCodes(codes []uint32, dictLen int) int {
+	seen := make([]uint64, dictLen/64+1)
+	for _, c := range codes {
+		seen[c>>6] |= 1 << (c & 63)
+	}
+	return popcount(seen)
+}
+
 // intGroupIDs numbers the distinct values of vals densely in order of first appearance and returns
 // each row's number and the row count of each number.
 func intGroupIDs(vals []int64) (groupOf, groupRows []uint32) {
 	groupOf = make([]uint32, len(vals))
+	if len(vals) == 0 {
+		return groupOf, nil
+	}
+	// Ids within a span of a few times the row count index a table directly: one memory access
+	// per row instead of a hash probe.
+	lo, hi := slices.Min(vals), slices.Max(vals)
+	if span := uint64(hi) - uint64(lo); span < 4*uint64(len(vals)) {
+		idOf := make([]uint32, span+1) // id+1; 0 means not seen yet
+		for i, v := range vals {
+			slot := &idOf[uint64(v)-uint64(lo)]
+			id := *slot
+			if id == 0 {
+				groupRows = append(groupRows, 0)
+				id = uint32(len(groupRows))
+				*slot = id
+			}
+			groupOf[i] = id - 1
+			groupRows[id-1]++
+		}
+		return groupOf, groupRows
+	}
 	var x intIndex
 	x.init(len(vals))
 	last, lastID := int64(0), uint32(0)

@@ -67,6 +67,9 @@ type Table struct {
 	// i belongs to group GroupOf[i], and group g has GroupRows[g] rows. Groups are numbered in
 	// order of first appearance; each group's rows are in file order, not in timestamp order.
 	GroupOf, GroupRows []uint32
+	// GroupCount is the number of groups when neither GroupStarts nor GroupOf is set (see
+	// Request.CountGroupsOnly).
+	GroupCount int
 	// Columns holds the requested columns by name (the group and timestamp columns too when requested).
 	Columns map[string]*Column
 	// WasSorted is true when the file's rows were already in (group, timestamp) order (group order
@@ -80,8 +83,11 @@ type Table struct {
 
 // Groups returns the number of groups in the table.
 func (t *Table) Groups() int {
-	if t.GroupOf != nil {
+	switch {
+	case t.GroupOf != nil:
 		return len(t.GroupRows)
+	case t.GroupStarts != nil:
+		return len(t.GroupStarts) - 1
 	}
-	return len(t.GroupStarts) - 1
+	return t.GroupCount
 }

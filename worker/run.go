@@ -92,6 +92,7 @@ func load(t Task) (*scan.Table, bool, error) {
 		// A table used once is evaluated in file order when the file is not sorted: the by-row
 		// kernels cost less than sorting. Cached tables are sorted once, for every later query.
 		req.Unordered = true
+		req.CountGroupsOnly = countsOnly(t.Query.Query)
 		tbl, err := read(t, req)
 		return tbl, false, err
 	}
@@ -159,6 +160,12 @@ func scanRequest(t Task) scan.Request {
 		req.From, req.To = tf.From, tf.To
 	}
 	return req
+}
+
+// countsOnly reports whether q asks only for the numbers of groups and rows of the timeframe (no
+// condition, aggregation or funnel).
+func countsOnly(q *query.Query) bool {
+	return q.Funnel == nil && (q.Query == nil || (len(q.Query.Conditions) == 0 && len(q.Query.Aggregations) == 0))
 }
 
 // needsTime reports whether evaluating q needs the timestamps: for a timeframe, a sequence
@@ -255,6 +262,9 @@ type evaluator struct {
 
 // rowsOf returns the number of rows of the groups in set.
 func (e *evaluator) rowsOf(set *roaring.Bitmap) int64 {
+	if e.tbl.GroupOf == nil && e.tbl.GroupStarts == nil {
+		return int64(e.tbl.Rows) // a count-only table: set holds every group (see countsOnly)
+	}
 	if e.byRow {
 		return kernels.RowsOfGroupsByRow(set, e.tbl.GroupRows)
 	}
