@@ -420,7 +420,7 @@ func (h *harness) query(ctx context.Context, base string, q E2EQuery) (*measured
 func (h *harness) runQuery(ctx context.Context, mode string, q E2EQuery) (out []E2EResult, err error) {
 	base, err := h.startStack(ctx, mode)
 	defer func() {
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			err = fmt.Errorf("%w%s", err, h.stackLogs())
 		}
 		h.stopStack()
