@@ -41,6 +41,7 @@ func commands() []command {
 		{"info", "DATASET", "show a dataset's info, parts and schema", cmdInfo},
 		{"unregister", "DATASET", "remove a dataset's metadata (never its files)", cmdUnregister},
 		{"config", "", "print the effective configuration", cmdConfig},
+		{"lambda", "", "run as the bootstrap of an AWS Lambda function (started by itself when run there with no arguments)", cmdLambda},
 		{"serve", "[--listen ADDR] [--redis URL]", "run the HTTP API (embedded, or over Redis with queue workers)", cmdServe},
 		{"worker", "--redis URL [--concurrency N]", "run a queue worker that takes tasks from Redis", cmdWorker},
 		{"gen", "", "generate a synthetic user-activity dataset", cmdGen},
@@ -55,7 +56,11 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	args := os.Args[1:]
+	if len(args) == 0 && runningInLambda() {
+		args = []string{"lambda"}
+	}
+	code := runMain(ctx, args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

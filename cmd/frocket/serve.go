@@ -31,8 +31,15 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	if err := addStorageFlags(fs, &sf); err != nil {
 		return err
 	}
+	invf, err := addInvokerFlags(fs)
+	if err != nil {
+		return err
+	}
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return helpRequested(fs, err)
+	}
+	if err := invf.check(rf.enabled()); err != nil {
+		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageErr("%v", err)
@@ -58,7 +65,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		inv, err := server.NewRemoteInvoker(client, &server.QueueDispatcher{Queue: client}, rc, log)
+		inv, invMode, err := lambdaInvokerFromFlags(ctx, invf, client, rc, log)
 		if err != nil {
 			return err
 		}
@@ -66,7 +73,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		cfg.Health = client.Ping
-		mode, where = "queue", redisURL
+		mode, where = invMode, redisURL
 	} else {
 		dataDir, err := env.resolvedDataDir()
 		if err != nil {
