@@ -203,9 +203,11 @@ func (r *E2EReport) project(targets []ProjectionTarget, invokeSeconds float64) {
 	if !slices.ContainsFunc(r.Results, func(x E2EResult) bool { return x.Mode == ModeLambda }) {
 		from, concurrency = ModeQueue, r.Workers
 	}
+	// The workers were busy for tasks x mean task / concurrency at most (one task at a time each):
+	// the rest of the wall time is dispatch, polling, merging and idle workers waiting for the
+	// last tasks, so the estimate errs on the high side.
 	overheadOf := func(m E2EResult) float64 {
-		waves := (m.Tasks + concurrency - 1) / concurrency
-		return max(0, m.WallSeconds-float64(waves-1)*m.TaskMean-m.TaskMax)
+		return max(0, m.WallSeconds-float64(m.Tasks)*m.TaskMean/float64(concurrency))
 	}
 	warmOf := func(m E2EResult) (E2EResult, bool) {
 		for _, w := range r.Results {
@@ -240,7 +242,7 @@ func (r *E2EReport) project(targets []ProjectionTarget, invokeSeconds float64) {
 	r.Assumptions = []string{
 		fmt.Sprintf("measured in %s mode; per-task times (stats.worker.totalTime mean and max) scale linearly with rows per task (measured: %s rows per task)", from, formatCount(measuredRows)),
 		fmt.Sprintf("a function of %d MB runs a task as fast as one core of this machine did with %d tasks at once on %d cores", mem, concurrency, r.Cores),
-		fmt.Sprintf("wall = %.3g s assumed async-invoke latency + cold start + (waves-1) x task + largest task + overhead; overhead = measured warm wall - (measured waves-1) x mean task - largest task (dispatch, Redis statuses, polling, merge, HTTP)", invokeSeconds),
+		fmt.Sprintf("wall = %.3g s assumed async-invoke latency + cold start + (waves-1) x task + largest task + overhead; overhead = measured warm wall - tasks x mean task / concurrency (dispatch, Redis statuses, polling, merge, HTTP, and workers idle while the last tasks run: an upper bound)", invokeSeconds),
 		"warm: task = the measured mean task, largest task = the measured largest; cold: every task takes as long as the largest measured cold task (in one wave every task starts like the measured first wave: the self-selection preflight wait, then the download), and cold start = the smallest cold invoke latency - the smallest warm one (a fresh function's bootstrap start)",
 		"every function is free when the query starts (no throttling) and the overhead does not grow with the number of tasks",
 		"cold: parts download from the local S3-compatible server over loopback; from AWS S3 add part size / per-function S3 throughput",
