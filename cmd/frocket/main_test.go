@@ -133,6 +133,8 @@ func TestCLIErrors(t *testing.T) {
 	f(1, "registration failed", "register", "bad", data, "nosuchcolumn", "timestamp")
 	f(2, "--validation", "register", "bad", data, "userId", "timestamp", "--validation", "all")
 	f(2, "unknown log level", "--loglevel", "loud", "list")
+	f(2, "needs Redis", "serve", "--invoker", "lambda")
+	f(2, "invoker", "serve", "--invoker", "bogus", "--redis", "redis://127.0.0.1:1/0")
 }
 
 func TestCLICorruptPart(t *testing.T) {
