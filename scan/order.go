@@ -51,27 +51,30 @@ func cmpFloatInt(f float64, i int64) int {
 	return cmp.Compare(f-t, 0)
 }
 
-// sortedPairs reports whether rows are ordered by (g, ts), ties in ts allowed; by g alone when ts
-// is nil.
-func sortedPairs[G cmp.Ordered](g []G, ts []int64) bool {
-	if len(g) < 2 {
-		return true
+// sortedRuns reports whether rows are ordered by (g, ts), ties in ts allowed (by g alone when ts
+// is nil), and if so returns, from the same pass, the start of each run of equal g plus len(g).
+func sortedRuns[G cmp.Ordered](g []G, ts []int64) ([]uint32, bool) {
+	starts := make([]uint32, 1, len(g)/8+2)
+	if len(g) == 0 {
+		return starts, true
 	}
-	if ts == nil {
-		for i := 1; i < len(g); i++ {
-			if g[i] < g[i-1] {
-				return false
-			}
-		}
-		return true
+	if ts != nil {
+		ts = ts[:len(g)]
 	}
-	ts = ts[:len(g)]
 	for i := 1; i < len(g); i++ {
-		if g[i] < g[i-1] || (g[i] == g[i-1] && ts[i] < ts[i-1]) {
-			return false
+		a, b := g[i-1], g[i]
+		switch {
+		case b == a:
+			if ts != nil && ts[i] < ts[i-1] {
+				return nil, false
+			}
+		case b > a:
+			starts = append(starts, uint32(i))
+		default:
+			return nil, false
 		}
 	}
-	return true
+	return append(starts, uint32(len(g))), true
 }
 
 // pick returns src[sel[i]] for each i, or src itself when sel is nil.

@@ -137,12 +137,12 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	}
 
 	sel := tf.filter(ts)
-	var idx []uint32
+	var idx, starts []uint32
 	var sorted, keep bool
 	if req.CountGroupsOnly {
 		idx, keep = sel, true
 	} else {
-		idx, sorted, keep = order(group, ts, sel, req.Unordered)
+		idx, sorted, keep, starts = order(group, ts, sel, req.Unordered)
 	}
 	if idx != nil {
 		// When the rows keep their order, idx is the increasing selection and can be applied in
@@ -180,6 +180,8 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		t.GroupOf, t.GroupRows = intGroupIDs(group.Ints)
 	case keep:
 		t.GroupOf, t.GroupRows = codeGroupIDs(group.Codes, len(group.Dict))
+	case starts != nil:
+		t.GroupStarts = starts
 	case group.Type == Int:
 		t.GroupStarts = groupStarts(group.Ints)
 	default:
@@ -194,19 +196,20 @@ func (f *File) Read(req Request) (t *Table, err error) {
 
 // order decides the final row order of the selected rows (all rows when sel is nil). It returns
 // the rows to take, in order (nil: all rows as they are), and whether the selection was already
-// ordered by (group, ts). When the selection is not ordered and unordered is set, the rows keep
-// their file order: idx is sel and keep is true.
-func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint32, sorted, keep bool) {
+// ordered by (group, ts), in which case starts are the group starts of the selection. When the
+// selection is not ordered and unordered is set, the rows keep their file order: idx is sel and
+// keep is true.
+func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint32, sorted, keep bool, starts []uint32) {
 	tsSel := pick(ts, sel)
 	var rank []uint32
 	groups := 0
 	if group.Type == Int {
 		g := pick(group.Ints, sel)
-		if sortedPairs(g, tsSel) {
-			return sel, true, false
+		if st, ok := sortedRuns(g, tsSel); ok {
+			return sel, true, false, st
 		}
 		if unordered {
-			return sel, false, true
+			return sel, false, true, nil
 		}
 		rank, groups = denseIntRanks(g)
 	} else {
@@ -226,11 +229,11 @@ func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint3
 				rank[i] = ranks[codes[p]]
 			}
 		}
-		if sortedPairs(rank, tsSel) {
-			return sel, true, false
+		if st, ok := sortedRuns(rank, tsSel); ok {
+			return sel, true, false, st
 		}
 		if unordered {
-			return sel, false, true
+			return sel, false, true, nil
 		}
 		groups = len(group.Dict)
 	}
@@ -240,7 +243,7 @@ func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint3
 			perm[i] = sel[p]
 		}
 	}
-	return perm, false, false
+	return perm, false, false, nil
 }
 
 // countIntGroups returns the number of distinct values and whether vals is sorted.
