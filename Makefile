@@ -6,7 +6,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test test-deps test-short bench bench-peers bench-queue vet fmt fuzz clean
+.PHONY: all build demo test test-deps test-short bench bench-peers bench-queue bench-e2e vet fmt fuzz clean
 
 all: build
 
@@ -49,13 +49,18 @@ fmt:
 # the original's sizes), then queue mode with 1, 2 and 4 workers.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./kernels/ ./scan/ ./bench/
-	$(MAKE) bench-peers bench-queue
+	$(MAKE) bench-peers bench-queue bench-e2e
 
 bench-peers:
 	cd bench/peers && CGO_ENABLED=1 $(GO) run . --scale $(or $(SCALE),10M) --reps 3 --json $(CURDIR)/bench-data/peers-$(or $(SCALE),10M).json
 
 bench-queue: build
 	scripts/bench-queue.sh 10000000 10 5
+
+# Cold and warm runs over S3 (versitygw) with queue workers and with Lambda workers under the emulator,
+# Lambda cost, and the projection to the original's 100M/500M-row datasets.
+bench-e2e: build test-deps
+	bin/frocket bench --rows 10000000 --files 10 --reps 3 --json bench-data/e2e-10M.json
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./query/

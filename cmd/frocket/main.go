@@ -46,6 +46,7 @@ func commands() []command {
 		{"worker", "--redis URL [--concurrency N]", "run a queue worker that takes tasks from Redis", cmdWorker},
 		{"gen", "", "generate a synthetic user-activity dataset", cmdGen},
 		{"prepare", "--input DIR_OR_GLOB --output DIR --group-id COL --timestamp COL --files N", "repartition Parquet files by user id into sorted parts", cmdPrepare},
+		{"bench", "[--rows N] [--files N] [--modes queue,lambda] [--reps N] [--json OUT]", "end-to-end cold/warm benchmark (S3, queue and Lambda workers, cost, projection)", cmdBench},
 		{"demo", "", "generate a small dataset, register it and run a funnel over it", cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 	}
