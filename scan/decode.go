@@ -30,18 +30,18 @@ type columnDecoder struct {
 }
 
 // decodeColumn decodes the column spec over the given row groups, whose row counts add up to
-// rows.
-func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int) (*Column, error) {
+// rows; its value slices come from bufs (every row is written, so their old contents never show).
+func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int, bufs *Buffers) (*Column, error) {
 	col := &Column{Name: spec.info.Name, Type: spec.info.Type}
 	switch col.Type {
 	case Int:
-		col.Ints = make([]int64, rows)
+		col.Ints = bufs.int64s(rows)
 	case Float:
-		col.Floats = make([]float64, rows)
+		col.Floats = bufs.float64s(rows)
 	case Bool:
 		col.Bools = make([]bool, rows)
 	case String:
-		col.Codes = make([]uint32, rows)
+		col.Codes = bufs.uint32s(rows)
 		col.Dict = []string{}
 	default:
 		return nil, fmt.Errorf("column %q has unsupported type %s", spec.info.Name, spec.info.Physical)

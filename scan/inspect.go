@@ -91,7 +91,7 @@ func (f *File) Inspect(groupCol, tsCol string, topN int) (s *FileSchema, err err
 			st.NullCount = f.metadataNulls(spec)
 			continue
 		}
-		c, err := f.decodeColumn(spec, groups, int(total))
+		c, err := f.decodeColumn(spec, groups, int(total), nil)
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", f.name, err)
 		}

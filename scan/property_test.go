@@ -69,6 +69,9 @@ func randPropRow(rng *rand.Rand, groups int) propRow {
 // the rows a naive filter and stable sort produce.
 func TestReadProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
+	// Every table is released into bufs once checked, so later reads run on recycled slices
+	// whose old contents must never show.
+	bufs := &Buffers{}
 	for _, n := range []int{0, 1, 2, 63, 64, 65, 1023, 1024, 1025} {
 		for variant := range 6 {
 			groups := 1 + rng.IntN(max(n/8, 1))
@@ -89,7 +92,7 @@ func TestReadProperty(t *testing.T) {
 			opts := []parquet.WriterOption{parquet.DataPageVersion(1 + rng.IntN(2)), parquet.PageBufferSize(256 + rng.IntN(4096))}
 			path := writeGroups(t, rgs, opts...)
 
-			req := Request{GroupColumn: "g", TimestampColumn: "ts", Columns: []string{"g", "s", "ts", "ft", "oi", "of", "ob", "os", "ps", "u16"}}
+			req := Request{GroupColumn: "g", TimestampColumn: "ts", Columns: []string{"g", "s", "ts", "ft", "oi", "of", "ob", "os", "ps", "u16"}, Buffers: bufs}
 			if stringGroup {
 				req.GroupColumn = "s"
 			}
@@ -134,6 +137,7 @@ func TestReadProperty(t *testing.T) {
 				t.Fatalf("%s: %d groups, want %d", name, tbl.Groups(), wantGroups)
 			}
 			checkUnordered(t, name, path, req, rows, stringGroup, floatTS, wasSorted, wantGroups)
+			bufs.Release(tbl)
 		}
 	}
 }
@@ -195,6 +199,8 @@ func checkUnordered(t *testing.T, name, path string, req Request, rows []propRow
 	if !slices.Equal(counts, tbl.GroupRows) {
 		t.Fatalf("%s unordered: GroupRows %v, want %v", name, tbl.GroupRows, counts)
 	}
+	req.Buffers.Release(ct)
+	req.Buffers.Release(tbl)
 }
 
 func propCmpGroup(a, b propRow, stringGroup bool) int {

@@ -28,6 +28,8 @@ type Request struct {
 	// their file order, and the table has GroupCount instead of GroupStarts or GroupOf. WasSorted
 	// then tells only whether the group column is in order (for integer groups; false for strings).
 	CountGroupsOnly bool
+	// Buffers, when not nil, supplies the table's value slices from tables released earlier.
+	Buffers *Buffers
 	// From and To, when set, restrict the rows to From <= ts < To. For a float timestamp column
 	// the comparison is numeric and exact.
 	From, To *int64
@@ -110,7 +112,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		if _, done := cols[s.info.Name]; done {
 			continue
 		}
-		c, err := f.decodeColumn(s, groups, total)
+		c, err := f.decodeColumn(s, groups, total, req.Buffers)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.name, err)
 		}
@@ -129,7 +131,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		}
 		ts = tsCol.Ints
 		if tsCol.Type == Float {
-			ts = make([]int64, total)
+			ts = req.Buffers.int64s(total)
 			for i, v := range tsCol.Floats {
 				ts[i] = FloatKey(v)
 			}
@@ -177,9 +179,9 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	case req.CountGroupsOnly:
 		t.GroupCount = countCodes(group.Codes, len(group.Dict))
 	case keep && group.Type == Int:
-		t.GroupOf, t.GroupRows = intGroupIDs(group.Ints)
+		t.GroupOf, t.GroupRows = intGroupIDs(group.Ints, req.Buffers)
 	case keep:
-		t.GroupOf, t.GroupRows = codeGroupIDs(group.Codes, len(group.Dict))
+		t.GroupOf, t.GroupRows = codeGroupIDs(group.Codes, len(group.Dict), req.Buffers)
 	case starts != nil:
 		t.GroupStarts = starts
 	case group.Type == Int:
@@ -304,8 +306,8 @@ func countCodes(codes []uint32, dictLen int) int {
 
 // intGroupIDs numbers the distinct values of vals densely in order of first appearance and returns
 // each row's number and the row count of each number.
-func intGroupIDs(vals []int64) (groupOf, groupRows []uint32) {
-	groupOf = make([]uint32, len(vals))
+func intGroupIDs(vals []int64, bufs *Buffers) (groupOf, groupRows []uint32) {
+	groupOf = bufs.uint32s(len(vals))
 	if len(vals) == 0 {
 		return groupOf, nil
 	}
@@ -344,8 +346,8 @@ func intGroupIDs(vals []int64) (groupOf, groupRows []uint32) {
 }
 
 // codeGroupIDs is intGroupIDs for dictionary codes below dictLen.
-func codeGroupIDs(codes []uint32, dictLen int) (groupOf, groupRows []uint32) {
-	groupOf = make([]uint32, len(codes))
+func codeGroupIDs(codes []uint32, dictLen int, bufs *Buffers) (groupOf, groupRows []uint32) {
+	groupOf = bufs.uint32s(len(codes))
 	idOf := make([]uint32, dictLen)
 	for i := range idOf {
 		idOf[i] = math.MaxUint32

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frocket/frocket/bench"
 	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/scan"
 	"github.com/frocket/frocket/worker"
 )
 
@@ -175,5 +176,45 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBuffersAnswersLikeFresh runs random queries with one scan.Buffers recycling every table's
+// memory and checks each answer against fresh allocations.
+func TestBuffersAnswersLikeFresh(t *testing.T) {
+	paths := append(genParts(t, bench.GenConfig{Rows: 6000, Users: 300, Files: 2, Seed: 51, RowGroupRows: 1000}),
+		genParts(t, bench.GenConfig{Rows: 5000, Users: 250, Files: 2, Seed: 52, RowGroupRows: 700, Unsorted: true})...)
+	d := openDataset(t, "userId", "timestamp", true, paths...)
+	bufs := &scan.Buffers{}
+	g := newQueryGen(d, 91)
+	valid := 0
+	for i := 0; i < 150; i++ {
+		doc, err := json.Marshal(g.document())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, errs := query.Compile(doc, d.schema, query.DefaultConfig())
+		if len(errs) > 0 {
+			continue
+		}
+		valid++
+		for _, p := range paths {
+			task := worker.Task{Path: p, GroupColumn: "userId", TimestampColumn: "timestamp", Query: v}
+			fresh, _, err := worker.Run(context.Background(), task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			task.Buffers = bufs
+			reused, _, err := worker.Run(context.Background(), task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diffPartials(fresh, reused); diff != "" {
+				t.Fatalf("query %s on %s: answer with recycled buffers differs: %s", doc, p, diff)
+			}
+		}
+	}
+	if valid < 100 {
+		t.Fatalf("%d valid queries", valid)
 	}
 }

@@ -29,6 +29,9 @@ type Task struct {
 	PartVersion string
 	// Columns, when not nil, keeps decoded columns in memory between tasks (see ColumnCache).
 	Columns *ColumnCache
+	// Buffers, when not nil and Columns is nil, recycles the memory of decoded columns: Run gives
+	// its table back once the partial result is made, and later tasks decode into it.
+	Buffers *scan.Buffers
 	// MaxMapKeys caps the keys a per-value aggregation returns from one part; past it the part sends
 	// only its top Top*2 keys and the aggregation is marked approximate. 0 means DefaultMaxMapKeys.
 	MaxMapKeys int
@@ -65,10 +68,13 @@ func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 	}
 	loaded := time.Now()
 	p, err := Evaluate(tbl, t.Query, t.MaxMapKeys)
+	st := TableStats(tbl)
+	if t.Columns == nil {
+		t.Buffers.Release(tbl) // the partial result holds nothing of the table
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("query part %s: %w", t.Path, err)
 	}
-	st := TableStats(tbl)
 	st.ColumnCacheHit = hit
 	st.LoadTime, st.RunTime = loaded.Sub(start), time.Since(loaded)
 	return p, st, nil
@@ -93,6 +99,7 @@ func load(t Task) (*scan.Table, bool, error) {
 		// kernels cost less than sorting. Cached tables are sorted once, for every later query.
 		req.Unordered = true
 		req.CountGroupsOnly = countsOnly(t.Query.Query)
+		req.Buffers = t.Buffers
 		tbl, err := read(t, req)
 		return tbl, false, err
 	}

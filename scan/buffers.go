@@ -1,0 +1,90 @@
+package scan
+
+import "sync"
+
+// Buffers recycles the value slices of tables that are no longer used, so that reading the next
+// file reuses memory instead of allocating (and zeroing) it again. It is safe for concurrent use;
+// the zero value is ready. Pass it in Request.Buffers and hand each table back with Release once
+// nothing reads it any more.
+type Buffers struct {
+	ints   sync.Pool // *[]int64
+	floats sync.Pool // *[]float64
+	codes  sync.Pool // *[]uint32
+}
+
+// int64s returns a slice of n values with unspecified contents.
+func (b *Buffers) int64s(n int) []int64 {
+	if b != nil {
+		if p, ok := b.ints.Get().(*[]int64); ok && cap(*p) >= n {
+			return (*p)[:n]
+		}
+	}
+	return make([]int64, n)
+}
+
+// float64s returns a slice of n values with unspecified contents.
+func (b *Buffers) float64s(n int) []float64 {
+	if b != nil {
+		if p, ok := b.floats.Get().(*[]float64); ok && cap(*p) >= n {
+			return (*p)[:n]
+		}
+	}
+	return make([]float64, n)
+}
+
+// uint32s returns a slice of n values with unspecified contents.
+func (b *Buffers) uint32s(n int) []uint32 {
+	if b != nil {
+		if p, ok := b.codes.Get().(*[]uint32); ok && cap(*p) >= n {
+			return (*p)[:n]
+		}
+	}
+	return make([]uint32, n)
+}
+
+// Release gives the value slices of t (its columns, timestamps and group ids) back for reuse. t
+// and every slice taken from it must not be used afterwards. Slices shared between columns are
+// given back once.
+func (b *Buffers) Release(t *Table) {
+	if b == nil || t == nil {
+		return
+	}
+	seen := map[any]bool{}
+	putInts := func(s []int64) {
+		if cap(s) == 0 {
+			return
+		}
+		if k := &s[:1][0]; !seen[k] {
+			seen[k] = true
+			b.ints.Put(&s)
+		}
+	}
+	putCodes := func(s []uint32) {
+		if cap(s) == 0 {
+			return
+		}
+		if k := &s[:1][0]; !seen[k] {
+			seen[k] = true
+			b.codes.Put(&s)
+		}
+	}
+	put := func(c *Column) {
+		if c == nil {
+			return
+		}
+		putInts(c.Ints)
+		putCodes(c.Codes)
+		if s := c.Floats; cap(s) > 0 {
+			if k := &s[:1][0]; !seen[k] {
+				seen[k] = true
+				b.floats.Put(&s)
+			}
+		}
+	}
+	put(t.Group)
+	for _, c := range t.Columns {
+		put(c)
+	}
+	putInts(t.TS)
+	putCodes(t.GroupOf)
+}
