@@ -9,6 +9,7 @@ import (
 	"github.com/frocket/frocket/catalog"
 	"github.com/frocket/frocket/objstore"
 	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/scan"
 	"github.com/frocket/frocket/worker"
 )
 
@@ -36,9 +37,10 @@ func compileQuery(body []byte, ds *catalog.Dataset) (*query.Validated, error) {
 
 // runFrocket answers body over every part of ds in dir, workers parts at a time (each part on one
 // goroutine, as an embedded worker does), and merges the partial results. cache, when not nil,
-// keeps decoded columns between runs. The query is compiled
+// keeps decoded columns between runs; bufs, when not nil, recycles the memory of decoded columns
+// between parts (as an embedded worker pool does). The query is compiled
 // inside, so its cost is part of the measured time.
-func runFrocket(ctx context.Context, ds *catalog.Dataset, dir string, body []byte, workers int, cache *worker.ColumnCache) (*query.Partial, error) {
+func runFrocket(ctx context.Context, ds *catalog.Dataset, dir string, body []byte, workers int, cache *worker.ColumnCache, bufs *scan.Buffers) (*query.Partial, error) {
 	v, err := compileQuery(body, ds)
 	if err != nil {
 		return nil, err
@@ -46,7 +48,7 @@ func runFrocket(ctx context.Context, ds *catalog.Dataset, dir string, body []byt
 	task := func(name string) (*query.Partial, error) {
 		p, _, err := worker.Run(ctx, worker.Task{
 			Path: filepath.Join(dir, filepath.FromSlash(name)), GroupColumn: ds.GroupColumn,
-			TimestampColumn: ds.TimestampColumn, Query: v, Columns: cache,
+			TimestampColumn: ds.TimestampColumn, Query: v, Columns: cache, Buffers: bufs,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("part %s: %w", name, err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/frocket/frocket/catalog"
+	"github.com/frocket/frocket/scan"
 	"github.com/frocket/frocket/worker"
 )
 
@@ -206,16 +207,17 @@ func measure(ctx context.Context, d *duck, ds *catalog.Dataset, rows int64, dir,
 
 	var fa *answer
 	var cache *worker.ColumnCache
+	bufs := &scan.Buffers{} // one per query, as a worker process keeps one
 	if l.Warm {
 		cache = worker.NewColumnCache(0)
-		if _, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads, cache); err != nil {
+		if _, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads, cache, bufs); err != nil {
 			return fail("frocket (warming up): %v", err)
 		}
 	}
 	for range o.reps {
 		runtime.GC()
 		start := time.Now()
-		p, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads, cache)
+		p, err := runFrocket(ctx, ds, dir, []byte(q.Body), o.threads, cache, bufs)
 		el := time.Since(start)
 		if err != nil {
 			return fail("frocket: %v", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frocket/frocket/catalog"
 	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/scan"
 )
 
 // testDataset generates a small dataset of one layout once per test and registers it.
@@ -81,7 +82,7 @@ func TestAnswersMatch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s query %d: %v", l.Name, i, err)
 			}
-			p, err := runFrocket(ctx, ds, dir, []byte(body), 1+i%2, nil)
+			p, err := runFrocket(ctx, ds, dir, []byte(body), 1+i%2, nil, &scan.Buffers{})
 			if err != nil {
 				t.Fatalf("%s query %d: frocket: %v", l.Name, i, err)
 			}
