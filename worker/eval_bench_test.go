@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/frocket/frocket/bench"
@@ -78,6 +79,9 @@ func BenchmarkRun(b *testing.B) {
 				}
 				task := worker.Task{Path: path, GroupColumn: "userId", TimestampColumn: "timestamp", Query: v}
 				b.Run(q.name, func(b *testing.B) { benchRun(b, task) })
+				task.Buffers = &scan.Buffers{}
+				b.Run(q.name+"-bufs", func(b *testing.B) { benchRun(b, task) })
+				task.Buffers = nil
 				task.Columns = worker.NewColumnCache(0)
 				if _, _, err := worker.Run(context.Background(), task); err != nil {
 					b.Fatal(err)
@@ -88,9 +92,40 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
+// decodedBytes returns the size of the value slices of the columns task decodes.
+func decodedBytes(b *testing.B, task worker.Task) int64 {
+	task.Columns, task.Buffers = nil, nil
+	tbl, err := worker.Load(task)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := int64(len(tbl.TS)) * 8
+	seen := map[*scan.Column]bool{}
+	for _, c := range append([]*scan.Column{tbl.Group}, mapValues(tbl.Columns)...) {
+		if !seen[c] {
+			seen[c] = true
+			n += int64(len(c.Ints))*8 + int64(len(c.Floats))*8 + int64(len(c.Codes))*4 + int64(len(c.Bools))
+		}
+	}
+	return n
+}
+
+func mapValues(m map[string]*scan.Column) []*scan.Column {
+	var out []*scan.Column
+	for _, c := range m {
+		out = append(out, c)
+	}
+	return out
+}
+
+// benchRun reports rows/s, and the bytes allocated per task over the bytes of the decoded columns
+// (an upper bound on the task's peak memory relative to its columns).
 func benchRun(b *testing.B, task worker.Task) {
+	decoded := decodedBytes(b, task)
 	b.ReportAllocs()
 	rows := int64(0)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for b.Loop() {
 		p, st, err := worker.Run(context.Background(), task)
 		if err != nil {
@@ -101,5 +136,9 @@ func benchRun(b *testing.B, task worker.Task) {
 		}
 		rows += st.FileRows
 	}
+	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	if decoded > 0 && b.N > 0 {
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(decoded), "alloc/decoded")
+	}
 }
