@@ -86,6 +86,11 @@ func BenchmarkRead(b *testing.B) {
 	b.Run("unsorted-time-ordered", func(b *testing.B) {
 		benchRead(b, benchFile(b, byTime), req, false)
 	})
+	b.Run("unsorted-unordered", func(b *testing.B) {
+		r := req
+		r.Unordered = true
+		benchRead(b, benchFile(b, shuffled), r, false)
+	})
 	noTS := Request{GroupColumn: "userId", Columns: []string{"eventType"}}
 	b.Run("sorted-no-ts", func(b *testing.B) {
 		benchRead(b, benchFile(b, byUser), noTS, true)
