@@ -12,11 +12,17 @@
 // into a per-file dictionary, and a null row holds the code len(dict). Row sets are Bitsets of
 // (R+63)/64 words with the bits past R zero. Group sets are roaring bitmaps of group indexes < G.
 //
+// The "ByRow" kernels (byrow.go) take the rows of an unsorted file as they are: instead of starts
+// they get groupOf, each row's group index < G, scatter into per-group or per-code arrays, and take
+// group sets as Bitsets over group indexes. Sequences then make one pass per step (see
+// SequenceReachByRow), so an unsorted file never needs sorting.
+//
 // # Contract
 //
 // Kernels write into caller-supplied buffers and do not allocate, except the Encode functions,
-// which return a new dictionary, and the Target and GroupsReaching functions, which grow the
-// destination bitmap. They return no errors and do not check their preconditions: each function
+// which return a new dictionary, the Target and GroupsReaching functions, which build a dense bitset
+// of the groups and grow the destination bitmap with it, and GroupsPerCodePairsByRow, a fallback
+// that collects pairs. They return no errors and do not check their preconditions: each function
 // documents what the caller must guarantee (lengths, code ranges, sortedness), and the caller
 // (package worker) stops bad input at its boundary. Inner loops hold no interface calls, closures,
 // maps, defer or allocation; the variant for an operator is chosen once per call.

@@ -5,8 +5,12 @@
 // []float64, booleans into []bool and strings into []uint32 codes over one dictionary per file.
 // Row groups whose timestamp statistics fall outside the requested timeframe are skipped, the
 // remaining rows are filtered exactly, and the rows end up ordered by (group, timestamp): an
-// already ordered file is detected in one pass and left as is, any other is sorted once by a
-// permutation applied to every column.
+// already ordered file is detected in one pass (which also finds the group starts) and left as
+// is, any other is grouped by a dense per-row group id (a direct table or an open-addressing hash
+// of the ids, then a counting sort), each group's few rows sorted by timestamp, and the
+// permutation applied to every column. A caller that can evaluate rows in any order asks for
+// Request.Unordered and gets the group ids instead of a sort; one that needs only the number of
+// groups asks for Request.CountGroupsOnly. Buffers recycles the slices of released tables.
 //
 // Inspect reads a whole file for dataset registration: it validates the group and timestamp
 // columns and returns per-column statistics.

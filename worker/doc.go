@@ -7,7 +7,11 @@
 //
 // # Plan of one task
 //
-//  1. Decode the used columns restricted to the timeframe, rows ordered by (group, timestamp).
+//  1. Decode the used columns restricted to the timeframe (the timestamp column only for a timeframe,
+//     a sequence or a funnel). A sorted file keeps its (group, timestamp) order; an unsorted one is
+//     evaluated in file order through per-row group ids and the kernels' ByRow variants, unless the
+//     table goes into a ColumnCache, where it is sorted once for every later query. The empty query
+//     only counts groups and rows. With Task.Buffers the decoded slices are recycled between tasks.
 //  2. Every filter becomes a row bitset; identical filters are computed once per file.
 //  3. Conditions become group sets (roaring bitmaps): filter and filters conditions count (or sum) their
 //     matching rows per group and compare with the target; sequence conditions walk each group once with
