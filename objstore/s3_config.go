@@ -88,26 +88,33 @@ func s3ConfigFromLookup(getenv func(string) string) (S3Config, error) {
 	return cfg, nil
 }
 
-// Validate reports every problem of the configuration at once.
-func (c S3Config) Validate() error {
+// ValidateAWSAccess checks the settings every AWS client of frocket shares (S3, Lambda): an optional
+// http(s) endpoint, both access keys or neither, and anonymous access only without keys.
+func ValidateAWSAccess(endpoint, accessKeyID, secretAccessKey string, noSignature bool) []error {
 	var errs []error
-	if c.Endpoint != "" {
-		u, err := url.Parse(c.Endpoint)
+	if endpoint != "" {
+		u, err := url.Parse(endpoint)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("endpoint %q: %w", c.Endpoint, err))
+			errs = append(errs, fmt.Errorf("endpoint %q: %w", endpoint, err))
 		case u.Scheme != "http" && u.Scheme != "https":
-			errs = append(errs, fmt.Errorf("endpoint %q: scheme must be http or https", c.Endpoint))
+			errs = append(errs, fmt.Errorf("endpoint %q: scheme must be http or https", endpoint))
 		case u.Host == "":
-			errs = append(errs, fmt.Errorf("endpoint %q: no host", c.Endpoint))
+			errs = append(errs, fmt.Errorf("endpoint %q: no host", endpoint))
 		}
 	}
-	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
+	if (accessKeyID == "") != (secretAccessKey == "") {
 		errs = append(errs, errors.New("access key id and secret access key must be set together"))
 	}
-	if c.NoSignature && c.AccessKeyID != "" {
+	if noSignature && accessKeyID != "" {
 		errs = append(errs, errors.New("no-signature (anonymous) access excludes access keys"))
 	}
+	return errs
+}
+
+// Validate reports every problem of the configuration at once.
+func (c S3Config) Validate() error {
+	errs := ValidateAWSAccess(c.Endpoint, c.AccessKeyID, c.SecretAccessKey, c.NoSignature)
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s is negative", c.Timeout))
 	}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/frocket/frocket/cluster"
+	"github.com/frocket/frocket/objstore"
 )
 
 // Defaults of LambdaConfig (Funnel Rocket's where it had one).
@@ -167,23 +167,7 @@ func (c LambdaConfig) Validate() error {
 	if c.FunctionName == "" {
 		errs = append(errs, errors.New("function name is empty"))
 	}
-	if c.Endpoint != "" {
-		u, err := url.Parse(c.Endpoint)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("endpoint %q: %w", c.Endpoint, err))
-		case u.Scheme != "http" && u.Scheme != "https":
-			errs = append(errs, fmt.Errorf("endpoint %q: scheme must be http or https", c.Endpoint))
-		case u.Host == "":
-			errs = append(errs, fmt.Errorf("endpoint %q: no host", c.Endpoint))
-		}
-	}
-	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
-		errs = append(errs, errors.New("access key id and secret access key must be set together"))
-	}
-	if c.NoSignature && c.AccessKeyID != "" {
-		errs = append(errs, errors.New("no-signature (anonymous) access excludes access keys"))
-	}
+	errs = append(errs, objstore.ValidateAWSAccess(c.Endpoint, c.AccessKeyID, c.SecretAccessKey, c.NoSignature)...)
 	if c.Concurrency < 1 {
 		errs = append(errs, fmt.Errorf("concurrency must be at least 1, not %d", c.Concurrency))
 	}

@@ -104,15 +104,13 @@ func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker, sf *stora
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Buckets, err = sf.opener(); err != nil {
+	parts, err := sf.parts()
+	if err != nil {
 		return nil, err
 	}
+	cfg.Buckets = parts.buckets
 	if inv == nil {
-		cc, err := sf.cacheConfig()
-		if err != nil {
-			return nil, err
-		}
-		inv = &server.LocalInvoker{Workers: cfg.Workers, Parts: &lazyParts{buckets: cfg.Buckets, cfg: cc}}
+		inv = &server.LocalInvoker{Workers: cfg.Workers, Parts: parts}
 	}
 	return server.NewEngine(store, inv, cfg, log)
 }

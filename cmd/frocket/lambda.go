@@ -97,14 +97,11 @@ func cmdLambda(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	buckets, err := sf.opener()
+	parts, err := sf.parts()
 	if err != nil {
 		return err
 	}
-	cc, err := sf.cacheConfig()
-	if err != nil {
-		return err
-	}
+	defer parts.Close()
 	cfg, err := serviceConfigFromEnv()
 	if err != nil {
 		return err
@@ -125,14 +122,12 @@ func cmdLambda(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer client.Close()
 	cluster.SetRedisLogger(log)
-	parts := &lazyParts{buckets: buckets, cfg: cc}
-	defer parts.Close()
 	svc, err := worker.NewService(client, parts, cfg, log)
 	if err != nil {
 		return err
 	}
 	log.Info("lambda worker config", "redis", redisURL, "function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
-		"memory_mb", cfg.MemoryMB, "cache_dir", cc.Dir, "cache_max_mb", cc.MaxBytes>>20,
+		"memory_mb", cfg.MemoryMB, "cache_dir", parts.cfg.Dir, "cache_max_mb", parts.cfg.MaxBytes>>20,
 		"reject_age_s", cfg.RejectAge.Seconds(), "preflight_ms", cfg.Preflight.Milliseconds(), "name", cfg.Name)
 	h := &lambdaHandler{svc: svc, log: log}
 	lambda.StartWithOptions(h.handle, lambda.WithContext(ctx))

@@ -60,6 +60,19 @@ func (sf *storageFlags) cacheConfig() (cache.Config, error) {
 	return cfg, nil
 }
 
+// parts returns the part source of sf: local parts in place, remote ones through the disk cache.
+func (sf *storageFlags) parts() (*lazyParts, error) {
+	buckets, err := sf.opener()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := sf.cacheConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &lazyParts{buckets: buckets, cfg: cc}, nil
+}
+
 // lazyParts reads local parts in place and opens the disk cache only when a remote part is first
 // needed, so local-only use never touches (or locks) the cache directory.
 type lazyParts struct {

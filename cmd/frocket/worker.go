@@ -115,14 +115,11 @@ func cmdWorker(ctx context.Context, env *cliEnv, args []string) error {
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return helpRequested(fs, err)
 	}
-	buckets, err := sf.opener()
+	parts, err := sf.parts()
 	if err != nil {
 		return err
 	}
-	cc, err := sf.cacheConfig()
-	if err != nil {
-		return err
-	}
+	defer parts.Close()
 	log, err := env.logger()
 	if err != nil {
 		return err
@@ -137,8 +134,6 @@ func cmdWorker(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer client.Close()
 	cluster.SetRedisLogger(log)
-	parts := &lazyParts{buckets: buckets, cfg: cc}
-	defer parts.Close()
 	svc, err := worker.NewService(client, parts, cfg, log)
 	if err != nil {
 		return err
