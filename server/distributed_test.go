@@ -100,6 +100,12 @@ func (env *distEnv) engine(t *testing.T, rc server.RemoteConfig) *server.Engine 
 // startWorkers runs n in-process queue workers until the test ends.
 func (env *distEnv) startWorkers(t *testing.T, n int, parts worker.PartSource) {
 	t.Helper()
+	env.startWorkersWith(t, n, parts, nil)
+}
+
+// startWorkersWith runs n in-process queue workers sharing a column cache (nil: none).
+func (env *distEnv) startWorkersWith(t *testing.T, n int, parts worker.PartSource, columns *worker.ColumnCache) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range n {
@@ -107,6 +113,7 @@ func (env *distEnv) startWorkers(t *testing.T, n int, parts worker.PartSource) {
 		cfg := worker.DefaultServiceConfig()
 		cfg.Name = fmt.Sprintf("w%d", i)
 		cfg.Preflight = 20 * time.Millisecond
+		cfg.Columns = columns
 		svc, err := worker.NewService(c, parts, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -341,6 +348,50 @@ func TestRedisRestartBetweenRequests(t *testing.T) {
 	if got, _ := answer(t, e, `{}`); got != want {
 		t.Fatalf("after restart: %s vs %s", got, want)
 	}
+}
+
+func TestColumnCacheAnswersRepeatedQueries(t *testing.T) {
+	env := newDistEnv(t, 20000, 4)
+	want := map[string]string{}
+	for _, q := range distQueries {
+		want[q], _ = answer(t, env.embedded, q)
+	}
+	check := func(name string, e *server.Engine, cc *worker.ColumnCache) {
+		t.Helper()
+		// Each query twice in a row, as a user refining a query would: the second is answered from
+		// memory.
+		for _, q := range distQueries {
+			for round := range 2 {
+				if got, _ := answer(t, e, q); got != want[q] {
+					t.Fatalf("%s, round %d, query %s:\n got %s\nwant %s", name, round, q, got, want[q])
+				}
+			}
+		}
+		if st := cc.Stats(); st.Hits == 0 {
+			t.Fatalf("%s: the column cache answered nothing: %+v", name, st)
+		}
+	}
+
+	// Queue workers keep decoded columns between tasks.
+	cc := worker.NewColumnCache(64 << 20)
+	env.startWorkersWith(t, 2, worker.LocalParts{}, cc)
+	check("queue", env.engine(t, fastRetries()), cc)
+
+	// So does an embedded server.
+	store, err := catalog.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc = worker.NewColumnCache(64 << 20)
+	emb, err := server.NewEngine(store, &server.LocalInvoker{Workers: 2, Columns: cc}, server.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := emb.Register(context.Background(), catalog.RegisterArgs{Name: "events", BasePath: env.dataDir,
+		GroupColumn: "userId", TimestampColumn: "timestamp", ValidateUniques: true}, nil); err != nil || !res.Success {
+		t.Fatalf("register: %v %+v", err, res)
+	}
+	check("embedded", emb, cc)
 }
 
 func TestMain(m *testing.M) {

@@ -19,6 +19,8 @@ type LocalInvoker struct {
 	Workers int
 	// Parts opens the parts: nil reads local datasets only; worker.CachedParts also reads S3.
 	Parts worker.PartSource
+	// Columns, when not nil, keeps decoded columns between queries (a long-running embedded server).
+	Columns *worker.ColumnCache
 }
 
 // RunQuery implements Invoker.
@@ -58,7 +60,7 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 					continue
 				}
 				events <- event{i: i, started: true}
-				p, m, err := runTask(ctx, parts, ds, job.Part(i), job.Query)
+				p, m, err := runTask(ctx, parts, l.Columns, ds, job.Part(i), job.Query)
 				events <- event{i: i, p: p, m: m, err: err}
 			}
 		}()
@@ -111,7 +113,7 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 
 // runTask opens one part and answers the query over it, turning a panic (a bug) into a task error
 // instead of a crash.
-func runTask(ctx context.Context, parts worker.PartSource, ds cluster.DatasetRef, pr cluster.PartRef, v *query.Validated) (p *query.Partial, m cluster.TaskMetrics, err error) {
+func runTask(ctx context.Context, parts worker.PartSource, columns *worker.ColumnCache, ds cluster.DatasetRef, pr cluster.PartRef, v *query.Validated) (p *query.Partial, m cluster.TaskMetrics, err error) {
 	start := time.Now()
 	m = cluster.TaskMetrics{TaskIndex: pr.Index, PartSelectMethod: cluster.SelectSetByInvoker, Part: pr.Name}
 	defer func() {
@@ -130,7 +132,8 @@ func runTask(ctx context.Context, parts worker.PartSource, ds cluster.DatasetRef
 	}
 	m.LoadFrom, m.BytesDownloaded, m.DownloadTime = part.LoadFrom, part.BytesDownloaded, part.DownloadTime.Seconds()
 	p, st, err := worker.Run(ctx, worker.Task{Path: part.Path, Reader: part.Reader, Size: part.Size,
-		GroupColumn: ds.GroupColumn, TimestampColumn: ds.TimestampColumn, Query: v})
+		GroupColumn: ds.GroupColumn, TimestampColumn: ds.TimestampColumn, Query: v,
+		Columns: columns, PartVersion: worker.PartVersion(ds, part)})
 	if st != nil {
 		m.LoadTime, m.RunTime = st.LoadTime.Seconds()+m.DownloadTime, st.RunTime.Seconds()
 		m.ScannedRows, m.ScannedGroups = st.ScannedRows, st.ScannedGroups

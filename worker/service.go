@@ -33,6 +33,9 @@ type ServiceConfig struct {
 	// MaxMapKeys is the per-part cap on per-value aggregation keys (0: DefaultMaxMapKeys).
 	MaxMapKeys int
 	Query      query.Config
+	// Columns, when not nil, keeps decoded columns of recently used parts in memory between tasks
+	// (FROCKET_WORKER_COLUMN_CACHE_MB), so repeated queries over a dataset skip decoding.
+	Columns *ColumnCache
 	// DebugTaskDelay slows every task down after it reports LOADING_DATA, for fault-injection tests
 	// (FROCKET_WORKER_DEBUG_TASK_DELAY_MS); 0 in production.
 	DebugTaskDelay time.Duration
@@ -84,6 +87,16 @@ type PartSource interface {
 	// Candidates returns the parts of exactly this registration of ds held locally, most recently
 	// used first (none for local datasets, which are never cached).
 	Candidates(ds cluster.DatasetRef) []cluster.PartRef
+}
+
+// PartVersion identifies the content of a part read through a reader (a cached download) for the
+// column cache: the dataset's registration, which a changed object requires anyway. Local files
+// are identified by their size and modification time instead, so this returns "" for them.
+func PartVersion(ds cluster.DatasetRef, p *Part) string {
+	if p.Reader == nil {
+		return ""
+	}
+	return ds.Name + "@" + ds.RegisteredAt.UTC().Format(time.RFC3339Nano)
 }
 
 // TaskStore is the part of the Redis protocol a worker uses (implemented by *cluster.Client).
@@ -228,7 +241,8 @@ func (s *Service) run(ctx context.Context, req *cluster.TaskRequest, pr cluster.
 	}
 	m.LoadFrom, m.BytesDownloaded, m.DownloadTime = part.LoadFrom, part.BytesDownloaded, part.DownloadTime.Seconds()
 	t := Task{Path: part.Path, Reader: part.Reader, Size: part.Size, GroupColumn: req.Dataset.GroupColumn,
-		TimestampColumn: req.Dataset.TimestampColumn, Query: v, MaxMapKeys: s.cfg.MaxMapKeys}
+		TimestampColumn: req.Dataset.TimestampColumn, Query: v, MaxMapKeys: s.cfg.MaxMapKeys,
+		Columns: s.cfg.Columns, PartVersion: PartVersion(req.Dataset, part)}
 	tbl, err := Load(t)
 	if err != nil {
 		return nil, err

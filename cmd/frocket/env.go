@@ -83,6 +83,7 @@ func (env *cliEnv) engine() (*server.Engine, error) {
 	if err := addStorageFlags(flag.NewFlagSet("", flag.ContinueOnError), &sf); err != nil {
 		return nil, err
 	}
+	sf.columnCacheMB = 0 // a one-shot command gains nothing from keeping decoded columns
 	store, err := catalog.OpenFileStore(dir)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func (env *cliEnv) engineWith(store catalog.Store, inv server.Invoker, sf *stora
 	}
 	cfg.Buckets = parts.buckets
 	if inv == nil {
-		inv = &server.LocalInvoker{Workers: cfg.Workers, Parts: parts}
+		inv = &server.LocalInvoker{Workers: cfg.Workers, Parts: parts, Columns: sf.columns()}
 	}
 	return server.NewEngine(store, inv, cfg, log)
 }

@@ -122,6 +122,7 @@ func cmdLambda(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer client.Close()
 	cluster.SetRedisLogger(log)
+	cfg.Columns = sf.columns()
 	svc, err := worker.NewService(client, parts, cfg, log)
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ type storageFlags struct {
 	cacheDir    string
 	cacheSizeMB int64
 	noMmap      bool
+	// columnCacheMB bounds the decoded columns kept between queries by long-running processes.
+	columnCacheMB int64
 }
 
 // addStorageFlags reads the environment into sf and registers the flags that override it.
@@ -31,6 +33,7 @@ func addStorageFlags(fs *flag.FlagSet, sf *storageFlags) error {
 	def := cache.DefaultConfig()
 	sf.cacheDir = r.str("FROCKET_WORKER_CACHE_DIR", def.Dir)
 	sf.cacheSizeMB = r.int64("FROCKET_WORKER_DISK_CACHE_SIZE_MB", def.MaxBytes>>20)
+	sf.columnCacheMB = r.int64("FROCKET_WORKER_COLUMN_CACHE_MB", 512)
 	if err := r.err(); err != nil {
 		return err
 	}
@@ -39,6 +42,7 @@ func addStorageFlags(fs *flag.FlagSet, sf *storageFlags) error {
 	fs.StringVar(&sf.cacheDir, "cache-dir", sf.cacheDir, "directory of the part cache (env FROCKET_WORKER_CACHE_DIR)")
 	fs.Int64Var(&sf.cacheSizeMB, "cache-size-mb", sf.cacheSizeMB, "part cache budget in MB (env FROCKET_WORKER_DISK_CACHE_SIZE_MB)")
 	fs.BoolVar(&sf.noMmap, "no-mmap", false, "read cached parts with plain reads instead of mmap")
+	fs.Int64Var(&sf.columnCacheMB, "column-cache-mb", sf.columnCacheMB, "decoded columns kept in memory between queries, in MB; 0 turns it off (env FROCKET_WORKER_COLUMN_CACHE_MB)")
 	return nil
 }
 
@@ -58,6 +62,14 @@ func (sf *storageFlags) cacheConfig() (cache.Config, error) {
 		return cfg, usageErr("part cache: %v", err)
 	}
 	return cfg, nil
+}
+
+// columns returns the in-memory column cache of a long-running process, or nil when turned off.
+func (sf *storageFlags) columns() *worker.ColumnCache {
+	if sf.columnCacheMB <= 0 {
+		return nil
+	}
+	return worker.NewColumnCache(sf.columnCacheMB << 20)
 }
 
 // parts returns the part source of sf: local parts in place, remote ones through the disk cache.
