@@ -218,3 +218,70 @@ func TestBuffersAnswersLikeFresh(t *testing.T) {
 		t.Fatalf("%d valid queries", valid)
 	}
 }
+
+// TestColumnCacheConcurrent runs queries from several goroutines through one small cache (so
+// entries are evicted and replaced while others read them) and one Buffers; run it with -race.
+func TestColumnCacheConcurrent(t *testing.T) {
+	paths := genParts(t, bench.GenConfig{Rows: 8000, Users: 400, Files: 4, Seed: 61, RowGroupRows: 1000, Unsorted: true})
+	d := openDataset(t, "userId", "timestamp", true, paths...)
+	docs := []string{`{}`,
+		`{"funnel":{"sequence":[{"filter":["eventType","==","pageview"]},{"filter":["eventType","==","purchase"]}]}}`,
+		`{"query":{"conditions":[{"filter":["eventType","==","purchase"],"target":["count",">=",1]}],"aggregations":[{"column":"country","type":"groupsPerValue"}]}}`}
+	var vs []*query.Validated
+	var want []*query.Partial
+	for _, doc := range docs {
+		v := d.compile(t, doc)
+		vs = append(vs, v)
+		p, _ := runParts(t, paths, v, nil)
+		want = append(want, p)
+	}
+	probe := worker.NewColumnCache(0)
+	runParts(t, paths[:1], vs[1], probe)
+	cache := worker.NewColumnCache(probe.Stats().Bytes * 3 / 2) // about one part: constant eviction
+	bufs := &scan.Buffers{}
+	errs := make(chan string, 4)
+	for w := range 4 {
+		go func() {
+			msg := ""
+			for i := range 30 {
+				k := (w + i) % len(vs)
+				var merged *query.Partial
+				for _, p := range paths {
+					task := worker.Task{Path: p, GroupColumn: "userId", TimestampColumn: "timestamp", Query: vs[k]}
+					if (w+i)%2 == 0 {
+						task.Columns = cache
+					} else {
+						task.Buffers = bufs
+					}
+					part, _, err := worker.Run(context.Background(), task)
+					if err != nil {
+						msg = err.Error()
+						break
+					}
+					if merged == nil {
+						merged = part
+					} else if err := merged.Merge(part); err != nil {
+						msg = err.Error()
+						break
+					}
+				}
+				if msg == "" {
+					msg = diffPartials(want[k], merged)
+				}
+				if msg != "" {
+					msg = docs[k] + ": " + msg
+					break
+				}
+			}
+			errs <- msg
+		}()
+	}
+	for range 4 {
+		if msg := <-errs; msg != "" {
+			t.Fatal(msg)
+		}
+	}
+	if st := cache.Stats(); st.Bytes > st.MaxBytes || st.Parts < 1 || st.Hits == 0 || st.Misses == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
