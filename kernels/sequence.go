@@ -107,3 +107,39 @@ func addDense(dst *roaring.Bitmap, words []uint64) {
 	}
 	dst.Or(roaring.FromDense(words, false))
 }
+
+// ReachTotals adds, for every n in [1, len(groups)], the number of groups g with reached[g] >= n
+// to groups[n-1] and their rows to rows[n-1], where group g's rows are starts[g+1]-starts[g]
+// (nil starts: every group has rowsOf[g] rows). Groups that reach more than len(groups) steps count
+// as reaching len(groups). It is what a funnel reports per step when it needs no per-step group
+// sets, in one pass over the groups.
+func ReachTotals(groups, rows []int64, reached []uint16, starts []uint32, rowsOf []uint32) {
+	n := len(groups)
+	if n == 0 || len(rows) < n {
+		return
+	}
+	byLevelGroups := make([]int64, n+1)
+	byLevelRows := make([]int64, n+1)
+	if starts != nil {
+		starts = starts[:len(reached)+1]
+		for g, r := range reached {
+			l := min(int(r), n)
+			byLevelGroups[l]++
+			byLevelRows[l] += int64(starts[g+1] - starts[g])
+		}
+	} else {
+		rowsOf = rowsOf[:len(reached)]
+		for g, r := range reached {
+			l := min(int(r), n)
+			byLevelGroups[l]++
+			byLevelRows[l] += int64(rowsOf[g])
+		}
+	}
+	var accG, accR int64
+	for l := n; l >= 1; l-- {
+		accG += byLevelGroups[l]
+		accR += byLevelRows[l]
+		groups[l-1] += accG
+		rows[l-1] += accR
+	}
+}

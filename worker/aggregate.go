@@ -173,30 +173,44 @@ func trimValues(t query.AggregationType, kt query.ColumnType, values map[string]
 	return out
 }
 
-// funnel walks the matching groups once and reports every step.
+// funnel walks the matching groups once and reports every step. Without step aggregations no
+// per-step group set is needed: the steps' totals come from one pass over the groups.
 func (e *evaluator) funnel(f *query.Funnel, matched *roaring.Bitmap) (*query.FunnelPartial, error) {
+	n := len(f.Sequence)
 	steps, err := e.stepMasks(f.Sequence)
 	if err != nil {
 		return nil, fmt.Errorf("funnel: %w", err)
 	}
 	reached := make([]uint16, e.tbl.Groups())
 	e.reach(reached, steps, matched)
-	out := &query.FunnelPartial{Sequence: make([]query.StepPartial, len(steps))}
+	out := &query.FunnelPartial{Sequence: make([]query.StepPartial, n)}
 	var last *roaring.Bitmap
-	for i := range steps {
-		set := roaring.New()
-		kernels.GroupsReaching(set, reached, i+1)
-		sp := query.StepPartial{
-			MatchingGroups:    int64(set.GetCardinality()),
-			MatchingGroupRows: e.rowsOf(set),
+	if len(f.StepAggregations) == 0 && (e.tbl.GroupStarts != nil || e.tbl.GroupRows != nil) {
+		groups, rows := make([]int64, n), make([]int64, n)
+		kernels.ReachTotals(groups, rows, reached, e.tbl.GroupStarts, e.tbl.GroupRows)
+		for i := range out.Sequence {
+			out.Sequence[i] = query.StepPartial{MatchingGroups: groups[i], MatchingGroupRows: rows[i]}
 		}
-		if len(f.StepAggregations) > 0 {
-			if sp.Aggregations, err = e.aggregate(f.StepAggregations, set); err != nil {
-				return nil, fmt.Errorf("funnel.stepAggregations: %w", err)
+		if len(f.EndAggregations) > 0 {
+			last = roaring.New()
+			kernels.GroupsReaching(last, reached, n)
+		}
+	} else {
+		for i := range out.Sequence {
+			set := roaring.New()
+			kernels.GroupsReaching(set, reached, i+1)
+			sp := query.StepPartial{
+				MatchingGroups:    int64(set.GetCardinality()),
+				MatchingGroupRows: e.rowsOf(set),
 			}
+			if len(f.StepAggregations) > 0 {
+				if sp.Aggregations, err = e.aggregate(f.StepAggregations, set); err != nil {
+					return nil, fmt.Errorf("funnel.stepAggregations: %w", err)
+				}
+			}
+			out.Sequence[i] = sp
+			last = set
 		}
-		out.Sequence[i] = sp
-		last = set
 	}
 	if len(f.EndAggregations) > 0 {
 		if out.EndAggregations, err = e.aggregate(f.EndAggregations, last); err != nil {
