@@ -21,7 +21,9 @@
 //   - The bootstrap runs in its own process group; Close kills it by PID along with the emulator.
 //
 // The binary is looked up in $FROCKET_TOOLS_DIR, then in <module root>/.tools, then on PATH (`make
-// test` installs it into .tools). This package is for tests only: non-test code must not import it.
+// test` installs it into .tools). This package is for tests and the benchmark harness (bench) only.
+// It does not import package testing, since the frocket binary links it through the harness: the
+// test conveniences (Start, BuildBootstrap) take a testproc.TB.
 package lambdaemu
 
 import (
@@ -41,7 +43,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/frocket/frocket/internal/testproc"
@@ -128,7 +129,7 @@ type result struct {
 // Start runs a pool for a test, with its files in t.TempDir(), and stops every process (by PID) in
 // t.Cleanup. It fails the test when the emulator or the bootstrap is missing, saying to run
 // `make test`.
-func Start(t testing.TB, cfg Config) *Pool {
+func Start(t testproc.TB, cfg Config) *Pool {
 	t.Helper()
 	p, err := start(cfg, t.TempDir(), false)
 	if err != nil {
@@ -550,7 +551,7 @@ const BootstrapEnv = "FROCKET_LAMBDA_BOOTSTRAP"
 // BuildBootstrap builds the function's bootstrap for a test: ./cmd/frocket of this module with the
 // lambda.norpc tag, into t.TempDir(), and checks that it has the lambda command. It returns
 // $FROCKET_LAMBDA_BOOTSTRAP instead when that is set.
-func BuildBootstrap(t testing.TB) string {
+func BuildBootstrap(t testproc.TB) string {
 	t.Helper()
 	if p := os.Getenv(BootstrapEnv); p != "" {
 		if !isExecutable(p) {

@@ -4,7 +4,8 @@
 // running across stops and restarts on the same port. It finds the tools `make test` installs, and
 // quotes the tail of a server's log when it fails to start.
 //
-// It imports only the standard library and must not be imported by non-test code.
+// It imports only the standard library, and not package testing (see TB). Besides tests, only the
+// benchmark harness (bench), through those helpers, may use it.
 package testproc
 
 import (
@@ -254,4 +255,17 @@ func declaresModule(p string) bool {
 		}
 	}
 	return false
+}
+
+// TB is the part of testing.TB that the server helpers (testredis, tests3, lambdaemu) use; a
+// *testing.T, *testing.B or testing.TB satisfies it. They take it instead of testing.TB so that none
+// of them imports package testing: the frocket binary links them through its benchmark harness
+// (bench/e2e_procs.go), and it must not link testing (cmd/frocket's TestBinaryDoesNotLinkTesting).
+type TB interface {
+	Helper()
+	Error(args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(f func())
+	TempDir() string
 }

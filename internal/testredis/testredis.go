@@ -2,8 +2,10 @@
 // persistence, in a temporary directory, stopped by its process id when the test ends.
 //
 // Tests that need Redis use the real server, never a mock. Start serves one test; StartProcess and
-// Close serve a whole package from its TestMain. It imports only the standard library and
-// internal/testproc, and must not be imported by non-test code.
+// Close serve a whole package from its TestMain, or the benchmark harness (bench). It imports only
+// the standard library and internal/testproc, and not package testing: the frocket binary links it
+// through the harness, so the test conveniences take a testproc.TB. Other production code must not
+// import it.
 package testredis
 
 import (
@@ -15,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/frocket/frocket/internal/testproc"
@@ -54,7 +55,7 @@ func newServer(dir, path string, ownsDir bool) *Server {
 // Start runs a private redis-server on a free 127.0.0.1 port with no persistence (--save ""
 // --appendonly no), in t.TempDir(), waits until it answers PING, and stops it (by PID: SIGTERM, then
 // SIGKILL) in t.Cleanup. If redis-server is not on PATH it fails the test.
-func Start(t testing.TB) *Server {
+func Start(t testproc.TB) *Server {
 	t.Helper()
 	path, err := lookPath()
 	if err != nil {
@@ -110,7 +111,7 @@ func (s *Server) Kill() { s.run.Kill() }
 
 // Restart stops the server if it runs and starts it again on the same port. Data is lost: the
 // server keeps nothing on disk.
-func (s *Server) Restart(t testing.TB) {
+func (s *Server) Restart(t testproc.TB) {
 	t.Helper()
 	if err := s.RestartProcess(); err != nil {
 		t.Fatal(err)

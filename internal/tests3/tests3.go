@@ -3,9 +3,11 @@
 // when the test ends.
 //
 // Tests that need S3 use this real server, never a mock. Start serves one test; StartProcess and Close
-// serve a whole package from its TestMain. The binary is looked up in $FROCKET_TOOLS_DIR, then in
-// <module root>/.tools, then on PATH (`make test` installs it into .tools). This package must not be
-// imported by non-test code, and it must not import objstore (whose tests use it).
+// serve a whole package from its TestMain, or the benchmark harness (bench). The binary is looked up
+// in $FROCKET_TOOLS_DIR, then in <module root>/.tools, then on PATH (`make test` installs it into
+// .tools). It must not import objstore (whose tests use it), nor package testing: the frocket binary
+// links it through the harness, so the test conveniences take a testproc.TB. Other production code
+// must not import it.
 package tests3
 
 import (
@@ -22,7 +24,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,7 +73,7 @@ type Server struct {
 // Start runs versitygw on a free 127.0.0.1 port with its data in t.TempDir(), waits until it answers,
 // and kills it by PID in t.Cleanup (the data is thrown away, so no graceful stop is needed). When the binary is missing it fails the
 // test, saying to run `make test` (which installs it).
-func Start(t testing.TB) *Server {
+func Start(t testproc.TB) *Server {
 	t.Helper()
 	path, err := lookPath()
 	if err != nil {
@@ -156,7 +157,7 @@ func (s *Server) Kill() { s.run.Kill() }
 
 // Pause freezes the server (SIGSTOP): it keeps its port and accepts connections in the kernel's
 // backlog but answers nothing, as a hung server would. Resume, Stop and Restart undo it.
-func (s *Server) Pause(t testing.TB) {
+func (s *Server) Pause(t testproc.TB) {
 	t.Helper()
 	err := s.run.With(func(p *testproc.Process) error {
 		if p == nil {
@@ -170,7 +171,7 @@ func (s *Server) Pause(t testing.TB) {
 }
 
 // Resume lets a paused server run again.
-func (s *Server) Resume(t testing.TB) {
+func (s *Server) Resume(t testproc.TB) {
 	t.Helper()
 	err := s.run.With(func(p *testproc.Process) error {
 		if p == nil {
@@ -185,7 +186,7 @@ func (s *Server) Resume(t testing.TB) {
 
 // Restart stops the server if it runs and starts it again on the same port over the same data
 // directory, so buckets and objects survive.
-func (s *Server) Restart(t testing.TB) {
+func (s *Server) Restart(t testproc.TB) {
 	t.Helper()
 	if err := s.RestartProcess(); err != nil {
 		t.Fatal(err)
@@ -209,13 +210,13 @@ func (s *Server) NewClient() *s3.Client {
 }
 
 // Client is NewClient for a test.
-func (s *Server) Client(t testing.TB) *s3.Client {
+func (s *Server) Client(t testproc.TB) *s3.Client {
 	t.Helper()
 	return s.NewClient()
 }
 
 // CreateBucket creates a bucket or fails the test.
-func (s *Server) CreateBucket(t testing.TB, name string) {
+func (s *Server) CreateBucket(t testproc.TB, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
@@ -225,7 +226,7 @@ func (s *Server) CreateBucket(t testing.TB, name string) {
 }
 
 // Put writes one object or fails the test.
-func (s *Server) Put(t testing.TB, bucket, key string, data []byte) {
+func (s *Server) Put(t testproc.TB, bucket, key string, data []byte) {
 	t.Helper()
 	if err := put(s.NewClient(), bucket, key, data); err != nil {
 		t.Fatal(err)
@@ -235,7 +236,7 @@ func (s *Server) Put(t testing.TB, bucket, key string, data []byte) {
 // UploadDir puts every regular file under dir (recursively, in sorted order) into bucket with the key
 // prefix + "/" + its slash-separated path relative to dir (no "/" is added when prefix is empty or
 // already ends with one). Links and other non-regular files are skipped.
-func (s *Server) UploadDir(t testing.TB, bucket, prefix, dir string) {
+func (s *Server) UploadDir(t testproc.TB, bucket, prefix, dir string) {
 	t.Helper()
 	var rels []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
