@@ -457,3 +457,33 @@ func neBool(dst Bitset, vals []bool, v bool) {
 		dst[full] = m
 	}
 }
+
+// CodeMasks sets masks[c] to the rows whose code is c, for every c < len(masks), in one pass over
+// the codes. Preconditions: every code < len(masks) and len(masks) <= 64; each mask has a word for
+// every row ((len(codes)+63)/64 words; only those are written).
+func CodeMasks(masks []Bitset, codes []uint32) {
+	// Two accumulators, for even and odd rows, halve the chains of read-modify-writes of one word
+	// when neighbouring rows share a code.
+	var acc0, acc1 [64]uint64
+	w0, w1 := acc0[:len(masks)], acc1[:len(masks)]
+	full := len(codes) >> 6
+	for w := range full {
+		x := (*[64]uint32)(codes[w<<6:])
+		for k := 0; k < 64; k += 2 {
+			acc0[x[k]&63] |= 1 << k
+			acc1[x[k+1]&63] |= 2 << k
+		}
+		for c := range w0 {
+			masks[c][w] = w0[c] | w1[c]
+			w0[c], w1[c] = 0, 0
+		}
+	}
+	if tail := codes[full<<6:]; len(tail) > 0 {
+		for k, c := range tail {
+			w0[c&63] |= 1 << (uint(k) & 63)
+		}
+		for c, m := range w0 {
+			masks[c][full] = m
+		}
+	}
+}

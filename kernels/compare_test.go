@@ -240,6 +240,29 @@ func TestMatchCodes(t *testing.T) {
 	}
 }
 
+// TestCodeMasks checks every code's mask against a naive loop at edge lengths, up to 64 codes.
+func TestCodeMasks(t *testing.T) {
+	for _, n := range edgeLengths() {
+		for trial := range trialsFor(n) {
+			rng := newRand(t, n, trial)
+			numCodes := 1 + rng.IntN(64)
+			codes := make([]uint32, n)
+			for i := range codes {
+				codes[i] = uint32(rng.IntN(numCodes))
+			}
+			masks := make([]Bitset, numCodes)
+			for c := range masks {
+				masks[c] = garbage(rng, wordsFor(n))
+			}
+			CodeMasks(masks, codes)
+			for c := range masks {
+				want := naivePredicate(n, nil, Eq, func(i int) bool { return codes[i] == uint32(c) })
+				checkBits(t, "CodeMasks n="+itoa(n)+" code="+itoa(c), masks[c], want)
+			}
+		}
+	}
+}
+
 func TestUnknownOpMatchesNothing(t *testing.T) {
 	const n = 70
 	dst := garbage(rand.New(rand.NewPCG(1, 2)), wordsFor(n))

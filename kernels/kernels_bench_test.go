@@ -152,3 +152,17 @@ func BenchmarkGroupsPerCode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCodeMasks makes the masks of every code of a column of 11 codes (ten values and nulls).
+func BenchmarkCodeMasks(b *testing.B) {
+	bt := newBenchTable(b, 10)
+	masks := make([]Bitset, 11)
+	for c := range masks {
+		masks[c] = NewBitset(benchRows)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		CodeMasks(masks, bt.codes)
+	}
+	reportRows(b, benchRows)
+}

@@ -102,9 +102,16 @@ func (d *dataset) compile(t testing.TB, doc string) *query.Validated {
 // engine answers v with worker.Run on every part and merges the partials.
 func (d *dataset) engine(t testing.TB, v *query.Validated) *query.Partial {
 	t.Helper()
+	return d.engineCached(t, v, nil)
+}
+
+// engineCached is engine with the parts read through cache (nil: no cache): what a long-running
+// worker does.
+func (d *dataset) engineCached(t testing.TB, v *query.Validated, cache *worker.ColumnCache) *query.Partial {
+	t.Helper()
 	var merged *query.Partial
 	for _, p := range d.paths {
-		part, _, err := worker.Run(context.Background(), worker.Task{Path: p, GroupColumn: d.group, TimestampColumn: d.ts, Query: v})
+		part, _, err := worker.Run(context.Background(), worker.Task{Path: p, GroupColumn: d.group, TimestampColumn: d.ts, Query: v, Columns: cache})
 		if err != nil {
 			t.Fatalf("engine on %s: %v", p, err)
 		}
