@@ -166,3 +166,19 @@ func BenchmarkCodeMasks(b *testing.B) {
 	}
 	reportRows(b, benchRows)
 }
+
+// BenchmarkTargetCount tests the counts of about 100K groups (a 1M-row part of groups of about
+// ten rows), most of them 0, 1 or 2.
+func BenchmarkTargetCount(b *testing.B) {
+	bt := newBenchTable(b, 10)
+	rng := rand.New(rand.NewPCG(42, 5))
+	counts := make([]uint32, len(bt.starts)-1)
+	for g := range counts {
+		counts[g] = uint32(rng.IntN(3) * rng.IntN(3))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		TargetCount(roaring.New(), counts, Ge, 2, false)
+	}
+	b.ReportMetric(float64(len(counts))*float64(b.N)/b.Elapsed().Seconds(), "groups/s")
+}

@@ -102,14 +102,25 @@ func SumPerGroupFloat64(dst []float64, mask Bitset, vals []float64, nulls []uint
 // includeZero is true, every group with counts[g] == 0. Without includeZero a group with no
 // matching row never matches, whatever op and v say.
 func TargetCount(dst *roaring.Bitmap, counts []uint32, op Op, v float64, includeZero bool) {
-	m, zero := outcomeMask(op), b2u8(includeZero)
+	m := outcomeMask(op)
+	hit := func(c uint32) uint8 {
+		if c == 0 {
+			return b2u8(includeZero)
+		}
+		return m >> outcomeFloat64(float64(c), v) & 1
+	}
+	// The outcome of the small counts, which almost every group has, is looked up.
+	var small [256]uint8
+	for c := range small {
+		small[c] = hit(uint32(c))
+	}
 	words := make([]uint64, wordsFor(len(counts)))
 	for g, c := range counts {
-		hit := zero
-		if c != 0 {
-			hit = m >> outcomeFloat64(float64(c), v) & 1
+		h := small[c&255]
+		if c > 255 {
+			h = hit(c)
 		}
-		words[g>>6] |= uint64(hit) << (uint(g) & 63)
+		words[g>>6] |= uint64(h) << (uint(g) & 63)
 	}
 	addDense(dst, words)
 }

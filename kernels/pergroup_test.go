@@ -118,7 +118,11 @@ func TestSumPerGroup(t *testing.T) {
 func genCounts(rng *rand.Rand, numGroups int) []uint32 {
 	counts := make([]uint32, numGroups)
 	for g := range counts {
-		if rng.IntN(3) != 0 {
+		switch rng.IntN(20) {
+		case 0: // past the small counts TargetCount looks up
+			counts[g] = uint32(250 + rng.IntN(20))
+		case 1, 2, 3, 4, 5, 6:
+		default:
 			counts[g] = uint32(rng.IntN(6))
 		}
 	}
@@ -157,7 +161,7 @@ func TestTargetCount(t *testing.T) {
 			rng := newRand(t, n, trial)
 			counts := genCounts(rng, n)
 			for _, op := range allOps {
-				for _, v := range []float64{0, 1, 2, 2.5, 5, -1} {
+				for _, v := range []float64{0, 1, 2, 2.5, 5, -1, 254, 255, 255.5, 256, 260} {
 					for _, includeZero := range []bool{false, true} {
 						dst, have := preset(rng, n)
 						TargetCount(dst, counts, op, v, includeZero)
