@@ -10,6 +10,33 @@ type Buffers struct {
 	ints   sync.Pool // *[]int64
 	floats sync.Pool // *[]float64
 	codes  sync.Pool // *[]uint32
+	// scratches holds the fast path's decoding buffers between reads.
+	scratches sync.Pool // *scratch
+}
+
+// readState is what one Read or Inspect shares between its columns: the fast path's buffers
+// and how many column chunks each decoder took.
+type readState struct {
+	scratch                *scratch
+	fastChunks, slowChunks int
+}
+
+// newReadState returns a state whose buffers come from b (nil: new ones).
+func (b *Buffers) newReadState() *readState {
+	if b != nil {
+		if s, ok := b.scratches.Get().(*scratch); ok {
+			return &readState{scratch: s}
+		}
+	}
+	return &readState{scratch: &scratch{idx: make([]uint32, indexBatch)}}
+}
+
+// done gives the state's buffers back to b.
+func (b *Buffers) done(st *readState) {
+	if b != nil && st.scratch != nil {
+		b.scratches.Put(st.scratch)
+		st.scratch = nil
+	}
 }
 
 // int64s returns a slice of n values with unspecified contents.

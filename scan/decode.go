@@ -18,6 +18,13 @@ type columnDecoder struct {
 	col  *Column
 	rows int // total rows of the row groups being decoded
 
+	// The fast path's state (see chunk.go): the file, the buffers, the codec and dictionary
+	// page of the current chunk.
+	file    *File
+	scratch *scratch
+	codec   format.CompressionCodec
+	fdict   chunkDict
+
 	// The conversion of the last dictionary seen, reused while pages share it (one per chunk).
 	lastDict   parquet.Dictionary
 	dictInts   []int64
@@ -31,7 +38,9 @@ type columnDecoder struct {
 
 // decodeColumn decodes the column spec over the given row groups, whose row counts add up to
 // rows; its value slices come from bufs (every row is written, so their old contents never show).
-func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int, bufs *Buffers) (*Column, error) {
+// Each column chunk goes through the fast path when it can (see chunk.go), otherwise through
+// parquet-go's page reader; st supplies the fast path's buffers and counts the chunks of each.
+func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int, bufs *Buffers, st *readState) (*Column, error) {
 	col := &Column{Name: spec.info.Name, Type: spec.info.Type}
 	switch col.Type {
 	case Int:
@@ -46,20 +55,30 @@ func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int, bufs *B
 	default:
 		return nil, fmt.Errorf("column %q has unsupported type %s", spec.info.Name, spec.info.Physical)
 	}
-	d := &columnDecoder{spec: spec, col: col, rows: rows}
+	d := &columnDecoder{spec: spec, col: col, rows: rows, file: f, scratch: st.scratch}
 	if col.Type == String {
 		d.index = make(map[string]uint32)
 	}
 	groups := f.pq.RowGroups()
+	meta := f.pq.Metadata().RowGroups
 	pos := 0
 	for _, rg := range rowGroups {
 		g := groups[rg]
 		want := int(g.NumRows())
 		chunks := g.ColumnChunks()
-		if spec.leaf < 0 || spec.leaf >= len(chunks) {
+		if spec.leaf < 0 || spec.leaf >= len(chunks) || rg >= len(meta) || spec.leaf >= len(meta[rg].Columns) {
 			return nil, fmt.Errorf("column %q: row group %d has %d column chunks: %w", spec.info.Name, rg, len(chunks), ErrCorrupt)
 		}
-		if err := d.decodeChunk(chunks[spec.leaf], pos, want); err != nil {
+		cc := &meta[rg].Columns[spec.leaf]
+		d.codec = cc.MetaData.Codec
+		handled, err := d.fastChunk(cc, pos, want)
+		if handled {
+			st.fastChunks++
+		} else {
+			st.slowChunks++
+			err = d.decodeChunk(chunks[spec.leaf], pos, want)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("column %q, row group %d: %w", spec.info.Name, rg, err)
 		}
 		pos += want

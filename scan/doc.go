@@ -1,8 +1,8 @@
 // Package scan decodes Parquet files into typed column slices for the kernels.
 //
-// It reads only the requested columns, page by page, straight from the typed page buffers of
-// parquet-go (no boxed values, no reflection per row): integers into []int64, floats into
-// []float64, booleans into []bool and strings into []uint32 codes over one dictionary per file.
+// It reads only the requested columns into typed slices (no boxed values, no reflection per
+// row): integers into []int64, floats into []float64, booleans into []bool and strings into
+// []uint32 codes over one dictionary per file, each distinct string interned once per file.
 // Row groups whose timestamp statistics fall outside the requested timeframe are skipped, the
 // remaining rows are filtered exactly, and the rows end up ordered by (group, timestamp): an
 // already ordered file is detected in one pass (which also finds the group starts) and left as
@@ -15,12 +15,31 @@
 // Inspect reads a whole file for dataset registration: it validates the group and timestamp
 // columns and returns per-column statistics.
 //
+// # Decoding
+//
+// Each column chunk first goes to the fast path (chunk.go): the chunk's byte range is read with
+// one ReadAt into a reused buffer, each page header is parsed in place (thrift compact protocol,
+// pageheader.go), its CRC checked when present, its body decompressed (uncompressed or snappy)
+// into a reused buffer and decoded straight into the column's slice: DELTA_BINARY_PACKED INT32
+// and INT64 (each miniblock bit-unpacked into the destination, then a running sum in place),
+// PLAIN INT32/INT64/FLOAT/DOUBLE/BOOLEAN/BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY, and
+// RLE_DICTIONARY/PLAIN_DICTIONARY indexes (RLE/bit-packed hybrid) mapped through the chunk's
+// dictionary, converted once. Definition levels (v1: RLE after a 4-byte length; v2: before the
+// values, never compressed) place the values and mark the nulls. Data pages v1 and v2 both.
+//
+// A chunk the fast path does not handle (another codec or encoding, BIT_PACKED levels,
+// encryption, a decompressed size other than the header's) goes to parquet-go's page reader,
+// whose typed pages are copied into the column's slices; both give identical tables.
+//
 // # Errors
 //
 // Every error names the file. Files that cannot be opened as Parquet wrap ErrNotParquet; data
-// that turns out to be corrupt while decoding wraps ErrCorrupt. A panic raised by the Parquet
-// library on malformed input is recovered and returned as one of these two errors.
+// that turns out to be corrupt while decoding wraps ErrCorrupt and names the column and row
+// group: a bad page header, lengths past a buffer, a bit width or dictionary index out of range,
+// counts that do not add up, a checksum mismatch. Decoding never writes outside the column's
+// slices. A panic raised by the Parquet library on malformed input is recovered and returned as
+// one of these two errors.
 //
-// scan imports only the standard library and parquet-go; it must not import any other frocket
-// package, and it never logs.
+// scan imports only the standard library, parquet-go with its bitpack module, and
+// klauspost/compress (snappy); it must not import any other frocket package, and it never logs.
 package scan

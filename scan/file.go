@@ -24,8 +24,13 @@ var ErrCorrupt = errors.New("scan: corrupt Parquet data")
 type File struct {
 	name    string
 	pq      *parquet.File
+	r       io.ReaderAt // the file's bytes, for the fast path's chunk reads
+	size    int64
 	columns []columnSpec
 	byName  map[string]int
+	// legacyDecode sends every column chunk through parquet-go's page reader instead of the fast
+	// path; tests set it to compare the two.
+	legacyDecode bool
 }
 
 // columnSpec is what the decoder needs to know about a top-level column.
@@ -61,7 +66,7 @@ func Open(r io.ReaderAt, size int64, name string) (f *File, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", name, ErrNotParquet, err)
 	}
-	f = &File{name: name, pq: pq, columns: cols, byName: make(map[string]int, len(cols))}
+	f = &File{name: name, pq: pq, r: r, size: size, columns: cols, byName: make(map[string]int, len(cols))}
 	for i := range cols {
 		if _, dup := f.byName[cols[i].info.Name]; !dup {
 			f.byName[cols[i].info.Name] = i

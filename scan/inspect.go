@@ -83,6 +83,7 @@ func (f *File) Inspect(groupCol, tsCol string, topN int) (s *FileSchema, err err
 	}
 
 	s = &FileSchema{Rows: f.pq.NumRows(), Columns: make([]ColumnStats, len(f.columns))}
+	rs := (*Buffers)(nil).newReadState()
 	for i := range f.columns {
 		spec := &f.columns[i]
 		st := &s.Columns[i]
@@ -91,7 +92,7 @@ func (f *File) Inspect(groupCol, tsCol string, topN int) (s *FileSchema, err err
 			st.NullCount = f.metadataNulls(spec)
 			continue
 		}
-		c, err := f.decodeColumn(spec, groups, int(total), nil)
+		c, err := f.decodeColumn(spec, groups, int(total), nil, rs)
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", f.name, err)
 		}

@@ -108,16 +108,19 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	}
 
 	cols := make(map[string]*Column, len(specs))
+	st := req.Buffers.newReadState()
+	defer req.Buffers.done(st)
 	for _, s := range specs {
 		if _, done := cols[s.info.Name]; done {
 			continue
 		}
-		c, err := f.decodeColumn(s, groups, total, req.Buffers)
+		c, err := f.decodeColumn(s, groups, total, req.Buffers, st)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.name, err)
 		}
 		cols[s.info.Name] = c
 	}
+	t.fastChunks, t.slowChunks = st.fastChunks, st.slowChunks
 	group := cols[req.GroupColumn]
 	if group.Nulls != nil {
 		return nil, fmt.Errorf("read %s: group column %q has null values", f.name, req.GroupColumn)

@@ -79,6 +79,10 @@ type Table struct {
 	RowGroups, SkippedRowGroups int
 	// FileRows is the file's row count before the timeframe was applied.
 	FileRows int64
+
+	// fastChunks and slowChunks count the column chunks decoded by the fast path and by
+	// parquet-go's page reader, for tests.
+	fastChunks, slowChunks int
 }
 
 // Groups returns the number of groups in the table.

@@ -1,0 +1,190 @@
+package scan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// DELTA_BINARY_PACKED: a header (block size, miniblocks per block, total value count as
+// ULEB128, first value as zigzag LEB128), then blocks of a zigzag min delta, one bit width byte
+// per miniblock and the miniblocks, each blockSize/miniblocks deltas (minus the min delta)
+// bit-packed least significant bit first. Miniblocks past the last value have no bytes.
+
+// maxDeltaBlock bounds the block size, as parquet-go does.
+const maxDeltaBlock = 65536
+
+// deltaHeader is the header of a DELTA_BINARY_PACKED stream.
+type deltaHeader struct {
+	blockSize, miniBlocks, total int
+	first                        int64
+}
+
+func parseDeltaHeader(src []byte) (h deltaHeader, rest []byte, err error) {
+	bad := func(what string) (deltaHeader, []byte, error) {
+		return h, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED %s", ErrCorrupt, what)
+	}
+	var u [3]uint64
+	for i := range u {
+		v, n := binary.Uvarint(src)
+		if n <= 0 {
+			return bad("header ends early")
+		}
+		u[i], src = v, src[n:]
+	}
+	first, n := binary.Varint(src)
+	if n <= 0 {
+		return bad("first value ends early")
+	}
+	src = src[n:]
+	switch {
+	case u[0] == 0 || u[0]%128 != 0 || u[0] > maxDeltaBlock:
+		return bad(fmt.Sprintf("block size %d", u[0]))
+	case u[1] == 0 || u[1] > u[0] || (u[0]/u[1])%32 != 0:
+		return bad(fmt.Sprintf("miniblock count %d", u[1]))
+	case u[2] > math.MaxInt32:
+		return bad(fmt.Sprintf("value count %d", u[2]))
+	}
+	return deltaHeader{blockSize: int(u[0]), miniBlocks: int(u[1]), total: int(u[2]), first: first}, src, nil
+}
+
+// decodeDeltaInt64 decodes the first len(dst) values of a DELTA_BINARY_PACKED stream of INT64
+// values into dst: each miniblock is unpacked straight into dst and turned into values by a
+// running sum in place. tmp is scratch returned for reuse.
+func decodeDeltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, error) {
+	tmp, _, err := deltaInt64(dst, src, tmp)
+	return tmp, err
+}
+
+// deltaInt64 is decodeDeltaInt64; it also returns the bytes after the last miniblock read,
+// which follow the stream when len(dst) is its value count.
+func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
+	h, src, err := parseDeltaHeader(src)
+	if err != nil {
+		return tmp, nil, err
+	}
+	if h.total < len(dst) {
+		return tmp, nil, errShort(h.total, len(dst))
+	}
+	if len(dst) == 0 {
+		return tmp, src, nil
+	}
+	dst[0] = h.first
+	last := h.first
+	per := h.blockSize / h.miniBlocks
+	for i := 1; i < len(dst); {
+		minDelta, n := binary.Varint(src)
+		if n <= 0 || len(src)-n < h.miniBlocks {
+			return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED block header ends early", ErrCorrupt)
+		}
+		widths := src[n : n+h.miniBlocks]
+		src = src[n+h.miniBlocks:]
+		for _, w := range widths {
+			if i >= len(dst) {
+				break
+			}
+			if w > 64 {
+				return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED bit width %d", ErrCorrupt, w)
+			}
+			out := dst[i:min(i+per, len(dst))]
+			if w == 0 {
+				for j := range out {
+					last += minDelta
+					out[j] = last
+				}
+			} else {
+				size := per * int(w) / 8
+				if (len(out)*int(w)+7)/8 > len(src) {
+					return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
+				}
+				tmp = unpackI64(out, src, uint(w), tmp)
+				src = src[min(size, len(src)):]
+				for j, d := range out {
+					last += minDelta + d
+					out[j] = last
+				}
+			}
+			i += len(out)
+		}
+	}
+	return tmp, src, nil
+}
+
+// decodeDeltaInt32 is decodeDeltaInt64 for INT32 values: the arithmetic wraps at 32 bits, and
+// each value is sign-extended, or zero-extended when unsigned is set.
+func decodeDeltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, error) {
+	tmp, _, err := deltaInt32(dst, src, unsigned, tmp)
+	return tmp, err
+}
+
+// deltaInt32 is decodeDeltaInt32; it also returns the bytes after the last miniblock read.
+func deltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, []byte, error) {
+	h, src, err := parseDeltaHeader(src)
+	if err != nil {
+		return tmp, nil, err
+	}
+	if h.total < len(dst) {
+		return tmp, nil, errShort(h.total, len(dst))
+	}
+	if h.first < math.MinInt32 || h.first > math.MaxInt32 {
+		return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED first value %d outside INT32", ErrCorrupt, h.first)
+	}
+	if len(dst) == 0 {
+		return tmp, src, nil
+	}
+	last := int32(h.first)
+	dst[0] = widen32(last, unsigned)
+	per := h.blockSize / h.miniBlocks
+	for i := 1; i < len(dst); {
+		md, n := binary.Varint(src)
+		if n <= 0 || len(src)-n < h.miniBlocks {
+			return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED block header ends early", ErrCorrupt)
+		}
+		minDelta := int32(md)
+		widths := src[n : n+h.miniBlocks]
+		src = src[n+h.miniBlocks:]
+		for _, w := range widths {
+			if i >= len(dst) {
+				break
+			}
+			if w > 32 {
+				return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED bit width %d for INT32", ErrCorrupt, w)
+			}
+			out := dst[i:min(i+per, len(dst))]
+			if w == 0 {
+				for j := range out {
+					last += minDelta
+					out[j] = widen32(last, unsigned)
+				}
+			} else {
+				size := per * int(w) / 8
+				if (len(out)*int(w)+7)/8 > len(src) {
+					return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
+				}
+				tmp = unpackI64(out, src, uint(w), tmp)
+				src = src[min(size, len(src)):]
+				if unsigned {
+					for j, d := range out {
+						last += minDelta + int32(d)
+						out[j] = int64(uint32(last))
+					}
+				} else {
+					for j, d := range out {
+						last += minDelta + int32(d)
+						out[j] = int64(last)
+					}
+				}
+			}
+			i += len(out)
+		}
+	}
+	return tmp, src, nil
+}
+
+// widen32 converts an INT32 value to int64.
+func widen32(v int32, unsigned bool) int64 {
+	if unsigned {
+		return int64(uint32(v))
+	}
+	return int64(v)
+}

@@ -1,0 +1,201 @@
+package scan
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/parquet-go/bitpack"
+)
+
+// The RLE/bit-packed hybrid encoding (definition levels, dictionary indexes) is a sequence of
+// runs, each introduced by a ULEB128 header h: an even h is a run of h>>1 copies of one value
+// stored in ceil(bitWidth/8) little-endian bytes; an odd h is (h>>1) groups of 8 values
+// bit-packed least significant bit first, (h>>1)*bitWidth bytes. The last bit-packed group may
+// hold padding values past the count the page needs; they are ignored.
+
+// unpackPad is the slack the bit unpacking routines read past the last packed byte: every
+// buffer the fast path decodes from has at least this much capacity past its length.
+const unpackPad = 64
+
+// unpackU32 unpacks len(dst) values of bitWidth (1..32) bits from src, which must hold
+// ceil(len(dst)*bitWidth/8) bytes. When src lacks the slack the unpacking routine reads past
+// its end, the bytes are copied to tmp first; tmp is returned for reuse.
+func unpackU32(dst []uint32, src []byte, bitWidth uint, tmp []byte) []byte {
+	need := bitpack.ByteCount(bitWidth*uint(len(dst)) + 8*bitpack.PaddingInt32)
+	if cap(src) < need {
+		tmp = growBytes(tmp, need)
+		clear(tmp[copy(tmp, src):])
+		src = tmp
+	}
+	bitpack.Unpack(dst, src, bitWidth)
+	return tmp
+}
+
+// unpackI64 is unpackU32 for 1..64 bits into int64 slots (values above 2^63 wrap).
+func unpackI64(dst []int64, src []byte, bitWidth uint, tmp []byte) []byte {
+	need := bitpack.ByteCount(bitWidth*uint(len(dst)) + 8*bitpack.PaddingInt64)
+	if cap(src) < need {
+		tmp = growBytes(tmp, need)
+		clear(tmp[copy(tmp, src):])
+		src = tmp
+	}
+	bitpack.Unpack(dst, src, bitWidth)
+	return tmp
+}
+
+// growBytes returns a slice of n bytes with unspecified contents, reusing b when large enough,
+// with unpackPad bytes of capacity to spare.
+func growBytes(b []byte, n int) []byte {
+	if cap(b) < n+unpackPad {
+		return make([]byte, n, n+unpackPad)
+	}
+	return b[:n]
+}
+
+// runHeader reads the header of the next run of a hybrid stream: the number of values and
+// whether they are bit-packed.
+func runHeader(data []byte) (count uint64, packed bool, n int, err error) {
+	h, n := binary.Uvarint(data)
+	if n <= 0 {
+		return 0, false, 0, fmt.Errorf("%w: bad run header in RLE/bit-packed data", ErrCorrupt)
+	}
+	if h&1 == 0 {
+		return h >> 1, false, n, nil
+	}
+	if h>>1 > 1<<40 {
+		return 0, false, 0, fmt.Errorf("%w: bit-packed run of %d groups", ErrCorrupt, h>>1)
+	}
+	return (h >> 1) * 8, true, n, nil
+}
+
+// decodeLevels decodes len(defs) definition levels of a column whose maximum level is 1 (bit
+// width 1) into defs and returns how many are 1. A level above 1 or a stream that ends early is
+// an error.
+func decodeLevels(defs []byte, data []byte) (defined int, err error) {
+	n := len(defs)
+	for i := 0; i < n; {
+		count, packed, k, err := runHeader(data)
+		if err != nil {
+			return 0, err
+		}
+		data = data[k:]
+		m := int(min(count, uint64(n-i)))
+		if !packed {
+			if len(data) < 1 {
+				return 0, fmt.Errorf("%w: definition level run ends early", ErrCorrupt)
+			}
+			v := data[0]
+			data = data[1:]
+			if v > 1 {
+				return 0, fmt.Errorf("%w: definition level %d above the maximum 1", ErrCorrupt, v)
+			}
+			fill := defs[i : i+m]
+			for j := range fill {
+				fill[j] = v
+			}
+			defined += m * int(v)
+			i += m
+			continue
+		}
+		if (m+7)/8 > len(data) {
+			return 0, fmt.Errorf("%w: bit-packed definition levels end early", ErrCorrupt)
+		}
+		out := defs[i : i+m]
+		src := data[:(m+7)/8]
+		for j := range out {
+			b := src[j>>3] >> (uint(j) & 7) & 1
+			out[j] = b
+			defined += int(b)
+		}
+		data = data[min(uint64(len(data)), count/8):]
+		i += m
+	}
+	return defined, nil
+}
+
+// indexBatch is how many bit-packed dictionary indexes are unpacked at a time.
+const indexBatch = 1024
+
+// decodeIndexes decodes len(dst) dictionary indexes from data (a bit width byte, then the
+// hybrid stream) and writes dst[i] = table[index i]. idx is scratch space of indexBatch entries;
+// tmp is scratch returned for reuse.
+func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte) ([]byte, error) {
+	n := len(dst)
+	if n == 0 {
+		return tmp, nil
+	}
+	if len(data) < 1 {
+		return tmp, fmt.Errorf("%w: dictionary indexes missing", ErrCorrupt)
+	}
+	bitWidth := uint(data[0])
+	data = data[1:]
+	if bitWidth > 32 {
+		return tmp, fmt.Errorf("%w: dictionary index bit width %d", ErrCorrupt, bitWidth)
+	}
+	size := uint32(len(table))
+	valueBytes := int(bitWidth+7) / 8
+	for i := 0; i < n; {
+		count, packed, k, err := runHeader(data)
+		if err != nil {
+			return tmp, err
+		}
+		data = data[k:]
+		m := int(min(count, uint64(n-i)))
+		if !packed {
+			if len(data) < valueBytes {
+				return tmp, fmt.Errorf("%w: dictionary index run ends early", ErrCorrupt)
+			}
+			var v uint32
+			for b := range valueBytes {
+				v |= uint32(data[b]) << (8 * b)
+			}
+			data = data[valueBytes:]
+			if m == 0 {
+				continue
+			}
+			if v >= size {
+				return tmp, errIndex(int32(v), len(table))
+			}
+			val := table[v]
+			fill := dst[i : i+m]
+			for j := range fill {
+				fill[j] = val
+			}
+			i += m
+			continue
+		}
+		runBytes := uint64(bitWidth) * (count / 8)
+		if need := (m*int(bitWidth) + 7) / 8; need > len(data) {
+			return tmp, fmt.Errorf("%w: bit-packed dictionary indexes end early", ErrCorrupt)
+		}
+		if bitWidth == 0 {
+			if m > 0 && size == 0 {
+				return tmp, errIndex(0, 0)
+			}
+			fill := dst[i : i+m]
+			for j := range fill {
+				fill[j] = table[0]
+			}
+			i += m
+			continue
+		}
+		src := data
+		for done := 0; done < m; {
+			b := min(m-done, indexBatch)
+			ids := idx[:b]
+			tmp = unpackU32(ids, src, bitWidth, tmp)
+			src = src[b*int(bitWidth)/8:] // b is a multiple of 8 except at the end
+			out := dst[i+done : i+done+b]
+			for j, x := range ids {
+				if x >= size {
+					return tmp, errIndex(int32(x), len(table))
+				}
+				out[j] = table[x]
+			}
+			done += b
+		}
+		data = data[min(uint64(len(data)), runBytes):]
+		i += m
+	}
+	return tmp, nil
+}
