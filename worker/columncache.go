@@ -18,17 +18,22 @@ const DefaultColumnCacheBytes = 1 << 30
 // that a query refined over the same dataset pays the decoding of a part once. It is safe for
 // concurrent use; cached tables are shared and only read.
 //
-// An entry is keyed by the part's identity: its path, its size and a version (the file's
-// modification time for a local path, Task.PartVersion otherwise), so a rewritten file or a
-// re-registered dataset is never answered from stale columns. A cached table serves any later task
-// on the same part that needs a subset of its columns with the same timeframe and the same
-// ordering needs; a task that needs more columns decodes the union, which replaces the entry.
+// A part may have several entries, one per group column and timeframe (a table holds only the rows
+// of its timeframe), so that a user alternating between queries over two time ranges is answered
+// from memory both ways; the least recently used entries go first when the budget runs out. An
+// entry is tied to the part's identity: its path, its size and a version (the file's modification
+// time for a local path, Task.PartVersion otherwise), so a rewritten file or a re-registered dataset
+// is never answered from stale columns; putting a table of a new version drops the entries of the
+// old ones. An entry serves any later task on the same part with the same timeframe that needs a
+// subset of its columns and the same ordering or a coarser one; a task that needs more columns
+// decodes the union, which replaces the entry.
 type ColumnCache struct {
 	mu       sync.Mutex
 	maxBytes int64
 	bytes    int64
 	lru      *list.List // of *cacheEntry, most recently used first
-	byPart   map[partKey]*list.Element
+	byKey    map[entryKey]*list.Element
+	byPath   map[string][]*list.Element // every entry of a path, of whatever version
 	hits     int64
 	misses   int64
 }
@@ -40,9 +45,29 @@ type partKey struct {
 	version string
 }
 
+// entryKey identifies one entry: a version of a part read with a group column and a timeframe.
+type entryKey struct {
+	part           partKey
+	group          string
+	from, to       int64
+	hasFrom, hasTo bool
+}
+
+// keyOf returns the entry key of the table of part k read with req.
+func keyOf(k partKey, req scan.Request) entryKey {
+	e := entryKey{part: k, group: req.GroupColumn}
+	if req.From != nil {
+		e.from, e.hasFrom = *req.From, true
+	}
+	if req.To != nil {
+		e.to, e.hasTo = *req.To, true
+	}
+	return e
+}
+
 // cacheEntry is one cached table and what it was read with.
 type cacheEntry struct {
-	key   partKey
+	key   entryKey
 	req   scan.Request
 	tbl   *scan.Table
 	bytes int64
@@ -54,12 +79,13 @@ func NewColumnCache(maxBytes int64) *ColumnCache {
 	if maxBytes <= 0 {
 		maxBytes = DefaultColumnCacheBytes
 	}
-	return &ColumnCache{maxBytes: maxBytes, lru: list.New(), byPart: map[partKey]*list.Element{}}
+	return &ColumnCache{maxBytes: maxBytes, lru: list.New(), byKey: map[entryKey]*list.Element{}, byPath: map[string][]*list.Element{}}
 }
 
 // ColumnCacheStats describes a ColumnCache.
 type ColumnCacheStats struct {
-	Parts        int   // parts held
+	Parts        int   // distinct parts (path and version) held
+	Entries      int   // tables held: a part has one per timeframe
 	Bytes        int64 // decoded bytes held
 	MaxBytes     int64 // the budget
 	Hits, Misses int64 // lookups answered from memory and not
@@ -69,7 +95,11 @@ type ColumnCacheStats struct {
 func (c *ColumnCache) Stats() ColumnCacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ColumnCacheStats{Parts: c.lru.Len(), Bytes: c.bytes, MaxBytes: c.maxBytes, Hits: c.hits, Misses: c.misses}
+	parts := map[partKey]bool{}
+	for k := range c.byKey {
+		parts[k.part] = true
+	}
+	return ColumnCacheStats{Parts: len(parts), Entries: c.lru.Len(), Bytes: c.bytes, MaxBytes: c.maxBytes, Hits: c.hits, Misses: c.misses}
 }
 
 // Clear drops every entry.
@@ -77,7 +107,8 @@ func (c *ColumnCache) Clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lru.Init()
-	clear(c.byPart)
+	clear(c.byKey)
+	clear(c.byPath)
 	c.bytes = 0
 }
 
@@ -101,35 +132,27 @@ func partIdentity(t Task) (partKey, bool, error) {
 func (c *ColumnCache) get(k partKey, req scan.Request) *scan.Table {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.byPart[k]
-	if !ok {
-		c.misses++
-		return nil
-	}
-	e := el.Value.(*cacheEntry)
-	if !serves(e.req, req) {
+	el, ok := c.byKey[keyOf(k, req)]
+	if !ok || !serves(el.Value.(*cacheEntry).req, req) {
 		c.misses++
 		return nil
 	}
 	c.lru.MoveToFront(el)
 	c.hits++
-	return e.tbl
+	return el.Value.(*cacheEntry).tbl
 }
 
 // widen returns req extended by the columns (and the timestamp column) of the part's cached table
-// when both were read with the same group column and timeframe, so that the table decoded for req
-// can replace the entry and still serve what it served.
+// read with the same group column and timeframe, so that the table decoded for req can replace
+// that entry and still serve what it served.
 func (c *ColumnCache) widen(k partKey, req scan.Request) scan.Request {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.byPart[k]
+	el, ok := c.byKey[keyOf(k, req)]
 	if !ok {
 		return req
 	}
 	old := el.Value.(*cacheEntry).req
-	if old.GroupColumn != req.GroupColumn || !sameBound(old.From, req.From) || !sameBound(old.To, req.To) {
-		return req
-	}
 	if req.TimestampColumn == "" {
 		req.TimestampColumn = old.TimestampColumn // keep serving the tasks that need time order
 	}
@@ -143,13 +166,24 @@ func (c *ColumnCache) widen(k partKey, req scan.Request) scan.Request {
 	return req
 }
 
-// put stores tbl, read with req, as the part's entry, evicting the least recently used entries
-// past the budget. A table larger than the whole budget is not kept.
+// put stores tbl, read with req, as the entry of its part and timeframe, and drops the entries of
+// other versions of the part's path, then the least recently used entries past the budget. An
+// entry that already serves everything tbl does (put by a task that ran alongside) is kept
+// instead. A table larger than the whole budget is not kept.
 func (c *ColumnCache) put(k partKey, req scan.Request, tbl *scan.Table) {
 	size := tableBytes(tbl)
+	key := keyOf(k, req)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.byPart[k]; ok {
+	for _, el := range slices.Clone(c.byPath[k.path]) {
+		if el.Value.(*cacheEntry).key.part != k {
+			c.remove(el)
+		}
+	}
+	if el, ok := c.byKey[key]; ok {
+		if serves(el.Value.(*cacheEntry).req, req) {
+			return
+		}
 		c.remove(el)
 	}
 	if size > c.maxBytes {
@@ -159,14 +193,22 @@ func (c *ColumnCache) put(k partKey, req scan.Request, tbl *scan.Table) {
 		c.remove(c.lru.Back())
 	}
 	req.Columns = slices.Clone(req.Columns)
-	c.byPart[k] = c.lru.PushFront(&cacheEntry{key: k, req: req, tbl: tbl, bytes: size})
+	el := c.lru.PushFront(&cacheEntry{key: key, req: req, tbl: tbl, bytes: size})
+	c.byKey[key] = el
+	c.byPath[k.path] = append(c.byPath[k.path], el)
 	c.bytes += size
 }
 
 func (c *ColumnCache) remove(el *list.Element) {
 	e := el.Value.(*cacheEntry)
 	c.lru.Remove(el)
-	delete(c.byPart, e.key)
+	delete(c.byKey, e.key)
+	path := e.key.part.path
+	if rest := slices.DeleteFunc(c.byPath[path], func(x *list.Element) bool { return x == el }); len(rest) > 0 {
+		c.byPath[path] = rest
+	} else {
+		delete(c.byPath, path)
+	}
 	c.bytes -= e.bytes
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -283,5 +284,166 @@ func TestColumnCacheConcurrent(t *testing.T) {
 	}
 	if st := cache.Stats(); st.Bytes > st.MaxBytes || st.Parts < 1 || st.Hits == 0 || st.Misses == 0 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestColumnCacheAlternatingTimeframes alternates two queries over different timeframes of the same
+// parts: each decodes once, then both are answered from memory, side by side in the cache.
+func TestColumnCacheAlternatingTimeframes(t *testing.T) {
+	paths := genParts(t, bench.GenConfig{Rows: 6000, Users: 300, Files: 3, Seed: 43, RowGroupRows: 500})
+	d := openDataset(t, "userId", "timestamp", true, paths...)
+	lo, hi := int64(d.schema.MinTimestamp), int64(d.schema.MaxTimestamp)
+	mid := lo + (hi-lo)/2
+	funnel := `"funnel":{"sequence":[{"filter":["eventType","==","pageview"]},{"filter":["eventType","==","purchase"]}]}`
+	early := d.compile(t, fmt.Sprintf(`{"timeframe":{"from":%d,"to":%d},%s}`, lo, mid, funnel))
+	late := d.compile(t, fmt.Sprintf(`{"timeframe":{"from":%d,"to":%d},%s}`, mid, hi+1, funnel))
+	whole := d.compile(t, `{"query":{"aggregations":[{"column":"country","type":"countPerValue"}]}}`)
+	queries := []*query.Validated{early, late, whole}
+	var want []*query.Partial
+	for _, v := range queries {
+		p, _ := runParts(t, paths, v, nil)
+		want = append(want, p)
+	}
+	cache := worker.NewColumnCache(0)
+	for round := range 4 {
+		for i, v := range queries {
+			got, hits := runParts(t, paths, v, cache)
+			if wantHits := len(paths) * min(round, 1); hits != wantHits {
+				t.Fatalf("round %d, query %d: %d hits, want %d", round, i, hits, wantHits)
+			}
+			if diff := diffPartials(want[i], got); diff != "" {
+				t.Fatalf("round %d, query %d: cached answer differs: %s", round, i, diff)
+			}
+		}
+	}
+	st := cache.Stats()
+	if st.Parts != len(paths) || st.Entries != len(queries)*len(paths) || st.Misses != int64(len(queries)*len(paths)) {
+		t.Fatalf("stats %+v", st)
+	}
+	// A wider column set of one timeframe replaces that timeframe's entry only.
+	wider := d.compile(t, fmt.Sprintf(`{"timeframe":{"from":%d,"to":%d},%s,"query":{"aggregations":[{"column":"device","type":"countPerValue"}]}}`, lo, mid, funnel))
+	if _, hits := runParts(t, paths, wider, cache); hits != 0 {
+		t.Fatal("a narrower entry served a wider query")
+	}
+	if st := cache.Stats(); st.Entries != len(queries)*len(paths) {
+		t.Fatalf("after widening: %+v", st)
+	}
+	for i, v := range append(queries, wider) {
+		if _, hits := runParts(t, paths, v, cache); hits != len(paths) {
+			t.Fatalf("after widening, query %d: %d hits", i, hits)
+		}
+	}
+}
+
+// TestColumnCacheEvictsEntriesByBytes alternates timeframes through a cache that holds about three
+// entries of the six the queries need: it stays within its budget, evicts the least recently used
+// entries, and every answer stays right.
+func TestColumnCacheEvictsEntriesByBytes(t *testing.T) {
+	paths := genParts(t, bench.GenConfig{Rows: 6000, Users: 300, Files: 2, Seed: 47, RowGroupRows: 500})
+	d := openDataset(t, "userId", "timestamp", true, paths...)
+	lo, hi := int64(d.schema.MinTimestamp), int64(d.schema.MaxTimestamp)
+	var queries []*query.Validated
+	var want []*query.Partial
+	for i := range 3 {
+		from := lo + int64(i)*(hi-lo)/4 // overlapping windows of half the range
+		v := d.compile(t, fmt.Sprintf(`{"timeframe":{"from":%d,"to":%d},"query":{"aggregations":[{"column":"country","type":"countPerValue"}]}}`, from, from+(hi-lo)/2))
+		queries = append(queries, v)
+		p, _ := runParts(t, paths, v, nil)
+		want = append(want, p)
+	}
+	probe := worker.NewColumnCache(0)
+	for _, v := range queries {
+		runParts(t, paths, v, probe)
+	}
+	all := probe.Stats()
+	if all.Entries != 6 {
+		t.Fatalf("unbounded cache: %+v", all)
+	}
+	cache := worker.NewColumnCache(all.Bytes / 2)
+	hits := 0
+	for round := range 3 {
+		for i, v := range queries {
+			got, h := runParts(t, paths, v, cache)
+			hits += h
+			if diff := diffPartials(want[i], got); diff != "" {
+				t.Fatalf("round %d, query %d: answer differs: %s", round, i, diff)
+			}
+			if st := cache.Stats(); st.Bytes > st.MaxBytes || st.Entries > 4 {
+				t.Fatalf("round %d, query %d: over budget: %+v", round, i, st)
+			}
+		}
+	}
+	// Cycling through three timeframes in LRU order with room for half of them evicts each entry
+	// before it is asked for again.
+	if st := cache.Stats(); hits != 0 || st.Entries < 2 || st.Misses != 18 {
+		t.Fatalf("%d hits, stats %+v", hits, st)
+	}
+	// Repeating one query is answered from memory.
+	if _, h := runParts(t, paths, queries[2], cache); h != len(paths) {
+		t.Fatalf("the most recent query: %d hits", h)
+	}
+}
+
+// TestColumnCacheStaleEntriesOfEveryTimeframe rewrites a part cached under two timeframes: neither
+// entry serves the new file, and the first new table drops both.
+func TestColumnCacheStaleEntriesOfEveryTimeframe(t *testing.T) {
+	a := genParts(t, bench.GenConfig{Rows: 3000, Users: 200, Files: 1, Seed: 33})
+	b := genParts(t, bench.GenConfig{Rows: 2000, Users: 100, Files: 1, Seed: 34})
+	d := openDataset(t, "userId", "timestamp", true, a[0], b[0])
+	lo, hi := int64(d.schema.MinTimestamp), int64(d.schema.MaxTimestamp)
+	v1 := d.compile(t, fmt.Sprintf(`{"timeframe":{"from":%d}}`, lo))
+	v2 := d.compile(t, fmt.Sprintf(`{"timeframe":{"to":%d}}`, hi+1))
+	path := filepath.Join(t.TempDir(), "part.parquet")
+	copyFile(t, a[0], path)
+	cache := worker.NewColumnCache(0)
+	for _, v := range []*query.Validated{v1, v2, v1, v2} {
+		if p, _ := runParts(t, []string{path}, v, cache); p.Query.MatchingGroupRows != 3000 {
+			t.Fatalf("before the rewrite: %d rows", p.Query.MatchingGroupRows)
+		}
+	}
+	if st := cache.Stats(); st.Entries != 2 || st.Hits != 2 {
+		t.Fatalf("before the rewrite: %+v", st)
+	}
+	copyFile(t, b[0], path)
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	p, hits := runParts(t, []string{path}, v2, cache)
+	if hits != 0 || p.Query.MatchingGroupRows != 2000 {
+		t.Fatalf("after the rewrite: %d hits, %d rows", hits, p.Query.MatchingGroupRows)
+	}
+	if st := cache.Stats(); st.Entries != 1 || st.Parts != 1 {
+		t.Fatalf("the old version's entries were kept: %+v", st)
+	}
+	if p, hits := runParts(t, []string{path}, v1, cache); hits != 0 || p.Query.MatchingGroupRows != 2000 {
+		t.Fatalf("other timeframe after the rewrite: %d hits, %d rows", hits, p.Query.MatchingGroupRows)
+	}
+
+	// The same for a part read through a Reader and identified by its PartVersion.
+	data, err := os.ReadFile(a[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := worker.NewColumnCache(0)
+	run := func(version string, v *query.Validated) bool {
+		task := worker.Task{Path: "mem", Reader: bytes.NewReader(data), Size: int64(len(data)), GroupColumn: "userId", TimestampColumn: "timestamp",
+			Query: v, Columns: c, PartVersion: version}
+		_, st, err := worker.Run(context.Background(), task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.ColumnCacheHit
+	}
+	for i, want := range []bool{false, false, true, true} {
+		if hit := run("v1", []*query.Validated{v1, v2}[i%2]); hit != want {
+			t.Fatalf("version v1, run %d: hit %v", i, hit)
+		}
+	}
+	if run("v2", v1) || run("v2", v2) {
+		t.Fatal("a new version was served from the old version's entries")
+	}
+	if st := c.Stats(); st.Entries != 2 || st.Parts != 1 {
+		t.Fatalf("after a new version: %+v", st)
 	}
 }
