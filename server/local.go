@@ -9,6 +9,7 @@ import (
 
 	"github.com/frocket/frocket/cluster"
 	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/scan"
 	"github.com/frocket/frocket/worker"
 )
 
@@ -21,6 +22,25 @@ type LocalInvoker struct {
 	Parts worker.PartSource
 	// Columns, when not nil, keeps decoded columns between queries (a long-running embedded server).
 	Columns *worker.ColumnCache
+	// Buffers recycles the memory of the columns decoded for one task in the next tasks, across
+	// queries, when Columns is nil (see worker.Task.Buffers); nil uses the invoker's own. It is safe
+	// for concurrent use, so one serves every goroutine of the pool.
+	Buffers *scan.Buffers
+
+	// own is the Buffers used when Buffers is nil; a LocalInvoker must not be copied once used.
+	own scan.Buffers
+}
+
+// buffers returns the Buffers for tasks without a column cache, or nil when Columns is set: a
+// decoded table may then be shared through the cache, and its memory must never be reused.
+func (l *LocalInvoker) buffers() *scan.Buffers {
+	switch {
+	case l.Columns != nil:
+		return nil
+	case l.Buffers != nil:
+		return l.Buffers
+	}
+	return &l.own
 }
 
 // RunQuery implements Invoker.
@@ -33,6 +53,7 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 	}
 	n := len(job.Dataset.Parts)
 	ds := job.DatasetRef()
+	bufs := l.buffers()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -60,7 +81,7 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 					continue
 				}
 				events <- event{i: i, started: true}
-				p, m, err := runTask(ctx, parts, l.Columns, ds, job.Part(i), job.Query)
+				p, m, err := runTask(ctx, parts, l.Columns, bufs, ds, job.Part(i), job.Query)
 				events <- event{i: i, p: p, m: m, err: err}
 			}
 		}()
@@ -111,9 +132,9 @@ func (l *LocalInvoker) RunQuery(ctx context.Context, job *QueryJob, progress Pro
 	return run
 }
 
-// runTask opens one part and answers the query over it, turning a panic (a bug) into a task error
-// instead of a crash.
-func runTask(ctx context.Context, parts worker.PartSource, columns *worker.ColumnCache, ds cluster.DatasetRef, pr cluster.PartRef, v *query.Validated) (p *query.Partial, m cluster.TaskMetrics, err error) {
+// runTask opens one part and answers the query over it, decoding into bufs when not nil (see
+// LocalInvoker.buffers), turning a panic (a bug) into a task error instead of a crash.
+func runTask(ctx context.Context, parts worker.PartSource, columns *worker.ColumnCache, bufs *scan.Buffers, ds cluster.DatasetRef, pr cluster.PartRef, v *query.Validated) (p *query.Partial, m cluster.TaskMetrics, err error) {
 	start := time.Now()
 	m = cluster.TaskMetrics{TaskIndex: pr.Index, PartSelectMethod: cluster.SelectSetByInvoker, Part: pr.Name}
 	defer func() {
@@ -133,7 +154,7 @@ func runTask(ctx context.Context, parts worker.PartSource, columns *worker.Colum
 	m.LoadFrom, m.BytesDownloaded, m.DownloadTime = part.LoadFrom, part.BytesDownloaded, part.DownloadTime.Seconds()
 	p, st, err := worker.Run(ctx, worker.Task{Path: part.Path, Reader: part.Reader, Size: part.Size,
 		GroupColumn: ds.GroupColumn, TimestampColumn: ds.TimestampColumn, Query: v,
-		Columns: columns, PartVersion: worker.PartVersion(ds, part)})
+		Columns: columns, Buffers: bufs, PartVersion: worker.PartVersion(ds, part)})
 	if st != nil {
 		m.LoadTime, m.RunTime = st.LoadTime.Seconds()+m.DownloadTime, st.RunTime.Seconds()
 		m.ScannedRows, m.ScannedGroups = st.ScannedRows, st.ScannedGroups

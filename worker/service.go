@@ -12,6 +12,7 @@ import (
 
 	"github.com/frocket/frocket/cluster"
 	"github.com/frocket/frocket/query"
+	"github.com/frocket/frocket/scan"
 )
 
 // ServiceConfig configures a worker process.
@@ -36,6 +37,12 @@ type ServiceConfig struct {
 	// Columns, when not nil, keeps decoded columns of recently used parts in memory between tasks
 	// (FROCKET_WORKER_COLUMN_CACHE_MB), so repeated queries over a dataset skip decoding.
 	Columns *ColumnCache
+	// Buffers recycles the memory of the columns decoded for one task in the next tasks when Columns
+	// is nil; it cuts the allocation and clearing of a decode (see scan.Buffers). Nil: NewService
+	// makes one. One Buffers serves every concurrent task (it is safe for concurrent use and keeps
+	// its slices in per-processor pools). With Columns set it is not used: a decoded table may go
+	// into the column cache, which shares it with later tasks, so its memory is never given back.
+	Buffers *scan.Buffers
 	// DebugTaskDelay slows every task down after it reports LOADING_DATA, for fault-injection tests
 	// (FROCKET_WORKER_DEBUG_TASK_DELAY_MS); 0 in production.
 	DebugTaskDelay time.Duration
@@ -124,6 +131,9 @@ func NewService(store TaskStore, parts PartSource, cfg ServiceConfig, log *slog.
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Buffers == nil {
+		cfg.Buffers = new(scan.Buffers)
 	}
 	return &Service{store: store, parts: parts, cfg: cfg, log: log, now: time.Now}, nil
 }
@@ -243,9 +253,17 @@ func (s *Service) run(ctx context.Context, req *cluster.TaskRequest, pr cluster.
 	t := Task{Path: part.Path, Reader: part.Reader, Size: part.Size, GroupColumn: req.Dataset.GroupColumn,
 		TimestampColumn: req.Dataset.TimestampColumn, Query: v, MaxMapKeys: s.cfg.MaxMapKeys,
 		Columns: s.cfg.Columns, PartVersion: PartVersion(req.Dataset, part)}
+	if t.Columns == nil {
+		t.Buffers = s.cfg.Buffers
+	}
 	tbl, err := Load(t)
 	if err != nil {
 		return nil, err
+	}
+	if t.Columns == nil {
+		// Only a table no cache holds is given back, once the partial result (which keeps nothing
+		// of it) is made or the task has failed.
+		defer t.Buffers.Release(tbl)
 	}
 	st := TableStats(tbl)
 	m.ScannedRows, m.ScannedGroups = st.ScannedRows, st.ScannedGroups
