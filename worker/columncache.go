@@ -70,7 +70,8 @@ type cacheEntry struct {
 	key   entryKey
 	req   scan.Request
 	tbl   *scan.Table
-	bytes int64
+	index *codeIndex // per-code masks of tbl's low-cardinality STRING columns, built on first use
+	bytes int64      // tbl's and, reserved up front, its index's
 }
 
 // NewColumnCache returns an empty cache holding at most maxBytes of decoded columns
@@ -128,18 +129,19 @@ func partIdentity(t Task) (partKey, bool, error) {
 	return partKey{path: t.Path, size: fi.Size(), version: fi.ModTime().UTC().Format(time.RFC3339Nano)}, true, nil
 }
 
-// get returns a cached table of the part that answers req, or nil.
-func (c *ColumnCache) get(k partKey, req scan.Request) *scan.Table {
+// get returns a cached table of the part that answers req and its code index, or nil.
+func (c *ColumnCache) get(k partKey, req scan.Request) (*scan.Table, *codeIndex) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[keyOf(k, req)]
 	if !ok || !serves(el.Value.(*cacheEntry).req, req) {
 		c.misses++
-		return nil
+		return nil, nil
 	}
 	c.lru.MoveToFront(el)
 	c.hits++
-	return el.Value.(*cacheEntry).tbl
+	e := el.Value.(*cacheEntry)
+	return e.tbl, e.index
 }
 
 // widen returns req extended by the columns (and the timestamp column) of the part's cached table
@@ -171,7 +173,7 @@ func (c *ColumnCache) widen(k partKey, req scan.Request) scan.Request {
 // entry that already serves everything tbl does (put by a task that ran alongside) is kept
 // instead. A table larger than the whole budget is not kept.
 func (c *ColumnCache) put(k partKey, req scan.Request, tbl *scan.Table) {
-	size := tableBytes(tbl)
+	size := tableBytes(tbl) + indexBytes(tbl)
 	key := keyOf(k, req)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -193,7 +195,7 @@ func (c *ColumnCache) put(k partKey, req scan.Request, tbl *scan.Table) {
 		c.remove(c.lru.Back())
 	}
 	req.Columns = slices.Clone(req.Columns)
-	el := c.lru.PushFront(&cacheEntry{key: key, req: req, tbl: tbl, bytes: size})
+	el := c.lru.PushFront(&cacheEntry{key: key, req: req, tbl: tbl, index: newCodeIndex(), bytes: size})
 	c.byKey[key] = el
 	c.byPath[k.path] = append(c.byPath[k.path], el)
 	c.bytes += size

@@ -59,7 +59,7 @@ type Stats struct {
 // Run answers t over its part: Load, then Evaluate.
 func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 	start := time.Now()
-	tbl, hit, err := load(t)
+	tbl, index, hit, err := load(t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,7 +67,7 @@ func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 		return nil, nil, err
 	}
 	loaded := time.Now()
-	p, err := Evaluate(tbl, t.Query, t.MaxMapKeys)
+	p, err := evaluate(tbl, index, t.Query, t.MaxMapKeys)
 	st := TableStats(tbl)
 	if t.Columns == nil {
 		t.Buffers.Release(tbl) // the partial result holds nothing of the table
@@ -84,14 +84,15 @@ func Run(ctx context.Context, t Task) (*query.Partial, *Stats, error) {
 // them from t.Columns when it holds them. The table may be shared with other tasks through the
 // cache: callers must not modify it.
 func Load(t Task) (*scan.Table, error) {
-	tbl, _, err := load(t)
+	tbl, _, _, err := load(t)
 	return tbl, err
 }
 
-// load is Load that also reports whether the column cache answered.
-func load(t Task) (*scan.Table, bool, error) {
+// load is Load that also returns the cached table's code index (nil for an uncached table) and
+// reports whether the column cache answered.
+func load(t Task) (*scan.Table, *codeIndex, bool, error) {
 	if t.Query == nil || t.Query.Query == nil {
-		return nil, false, fmt.Errorf("worker: task for %s has no query", t.Path)
+		return nil, nil, false, fmt.Errorf("worker: task for %s has no query", t.Path)
 	}
 	req := scanRequest(t)
 	if t.Columns == nil {
@@ -101,29 +102,29 @@ func load(t Task) (*scan.Table, bool, error) {
 		req.CountGroupsOnly = countsOnly(t.Query.Query)
 		req.Buffers = t.Buffers
 		tbl, err := read(t, req)
-		return tbl, false, err
+		return tbl, nil, false, err
 	}
 	key, ok, err := partIdentity(t)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if !ok {
 		tbl, err := read(t, req)
-		return tbl, false, err
+		return tbl, nil, false, err
 	}
-	if tbl := t.Columns.get(key, req); tbl != nil {
-		return tbl, true, nil
+	if tbl, index := t.Columns.get(key, req); tbl != nil {
+		return tbl, index, true, nil
 	}
 	req = t.Columns.widen(key, req)
 	tbl, err := read(t, req)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	// A local file rewritten while it was read must not be cached under its old identity.
 	if after, ok, err := partIdentity(t); err == nil && ok && after == key {
 		t.Columns.put(key, req, tbl)
 	}
-	return tbl, false, nil
+	return tbl, nil, false, nil
 }
 
 // read decodes req from t's part.
@@ -232,10 +233,15 @@ func referencedColumns(q *query.Query) map[string]bool {
 
 // Evaluate answers a validated query over a decoded table.
 func Evaluate(tbl *scan.Table, v *query.Validated, maxMapKeys int) (*query.Partial, error) {
+	return evaluate(tbl, nil, v, maxMapKeys)
+}
+
+// evaluate is Evaluate with the table's code index when it has one (a cached table).
+func evaluate(tbl *scan.Table, index *codeIndex, v *query.Validated, maxMapKeys int) (*query.Partial, error) {
 	if maxMapKeys <= 0 {
 		maxMapKeys = DefaultMaxMapKeys
 	}
-	e := &evaluator{tbl: tbl, byRow: tbl.GroupOf != nil, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
+	e := &evaluator{tbl: tbl, byRow: tbl.GroupOf != nil, index: index, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
 	q := v.Query
 	var out query.Partial
 
@@ -262,6 +268,7 @@ type evaluator struct {
 	tbl *scan.Table
 	// byRow is set when the table's rows are in file order (tbl.GroupOf): the by-row kernels run.
 	byRow       bool
+	index       *codeIndex                // per-code masks of a cached table, or nil
 	masks       map[string]kernels.Bitset // by filterKey
 	encodedCols map[string]*encodedColumn // per-value encodings of columns
 	maxMapKeys  int
@@ -449,6 +456,15 @@ func (e *evaluator) filterMask(f *query.Filter) (kernels.Bitset, error) {
 	col, err := e.column(f.Column)
 	if err != nil {
 		return nil, err
+	}
+	if masks := e.index.masks(col, e.tbl.Rows); masks != nil && f.Value.Kind == query.KindString {
+		lut, err := stringLUT(col, f.Op, f.Value.Str)
+		if err != nil {
+			return nil, fmt.Errorf("filter on %q: %w", f.Column, err)
+		}
+		m := unionMasks(masks, lut, e.tbl.Rows)
+		e.masks[key] = m
+		return m, nil
 	}
 	dst := kernels.NewBitset(e.tbl.Rows)
 	if err := compileFilter(dst, col, f); err != nil {

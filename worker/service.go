@@ -256,7 +256,7 @@ func (s *Service) run(ctx context.Context, req *cluster.TaskRequest, pr cluster.
 	if t.Columns == nil {
 		t.Buffers = s.cfg.Buffers
 	}
-	tbl, err := Load(t)
+	tbl, index, _, err := load(t)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func (s *Service) run(ctx context.Context, req *cluster.TaskRequest, pr cluster.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p, err = Evaluate(tbl, v, s.cfg.MaxMapKeys)
+	p, err = evaluate(tbl, index, v, s.cfg.MaxMapKeys)
 	m.RunTime = s.now().Sub(runStart).Seconds()
 	if err != nil {
 		return nil, fmt.Errorf("query part %s: %w", pr.Name, err)
