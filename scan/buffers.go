@@ -10,6 +10,8 @@ type Buffers struct {
 	ints   sync.Pool // *[]int64
 	floats sync.Pool // *[]float64
 	codes  sync.Pool // *[]uint32
+	// groupStarts holds released GroupStarts apart from codes, since they are much shorter.
+	groupStarts sync.Pool // *[]uint32
 	// scratches holds the fast path's decoding buffers between reads.
 	scratches sync.Pool // *scratch
 }
@@ -69,7 +71,18 @@ func (b *Buffers) uint32s(n int) []uint32 {
 	return make([]uint32, n)
 }
 
-// Release gives the value slices of t (its columns, timestamps and group ids) back for reuse. t
+// starts returns an empty slice with room for at least n group starts.
+func (b *Buffers) starts(n int) []uint32 {
+	if b != nil {
+		if p, ok := b.groupStarts.Get().(*[]uint32); ok && cap(*p) >= n {
+			return (*p)[:0]
+		}
+	}
+	return make([]uint32, 0, n)
+}
+
+// Release gives the value slices of t (its columns, timestamps, group ids and group starts) back
+// for reuse. t
 // and every slice taken from it must not be used afterwards. Slices shared between columns are
 // given back once.
 func (b *Buffers) Release(t *Table) {
@@ -114,4 +127,7 @@ func (b *Buffers) Release(t *Table) {
 	}
 	putInts(t.TS)
 	putCodes(t.GroupOf)
+	if s := t.GroupStarts; cap(s) > 0 {
+		b.groupStarts.Put(&s)
+	}
 }

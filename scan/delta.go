@@ -88,10 +88,8 @@ func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
 			}
 			out := dst[i:min(i+per, len(dst))]
 			if w == 0 {
-				for j := range out {
-					last += minDelta
-					out[j] = last
-				}
+				clear(out)
+				last = runningSum(out, minDelta, last)
 			} else {
 				size := per * int(w) / 8
 				if (len(out)*int(w)+7)/8 > len(src) {
@@ -99,10 +97,7 @@ func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
 				}
 				tmp = unpackI64(out, src, uint(w), tmp)
 				src = src[min(size, len(src)):]
-				for j, d := range out {
-					last += minDelta + d
-					out[j] = last
-				}
+				last = runningSum(out, minDelta, last)
 			}
 			i += len(out)
 		}
@@ -152,10 +147,8 @@ func deltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, []b
 			}
 			out := dst[i:min(i+per, len(dst))]
 			if w == 0 {
-				for j := range out {
-					last += minDelta
-					out[j] = widen32(last, unsigned)
-				}
+				clear(out)
+				last = runningSum32(out, minDelta, last, unsigned)
 			} else {
 				size := per * int(w) / 8
 				if (len(out)*int(w)+7)/8 > len(src) {
@@ -163,17 +156,7 @@ func deltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, []b
 				}
 				tmp = unpackI64(out, src, uint(w), tmp)
 				src = src[min(size, len(src)):]
-				if unsigned {
-					for j, d := range out {
-						last += minDelta + int32(d)
-						out[j] = int64(uint32(last))
-					}
-				} else {
-					for j, d := range out {
-						last += minDelta + int32(d)
-						out[j] = int64(last)
-					}
-				}
+				last = runningSum32(out, minDelta, last, unsigned)
 			}
 			i += len(out)
 		}
@@ -187,4 +170,35 @@ func widen32(v int32, unsigned bool) int64 {
 		return int64(uint32(v))
 	}
 	return int64(v)
+}
+
+// runningSum turns unpacked deltas into values: out[j] = last + (j+1)*minDelta + out[0..j]
+// summed, wrapping at 64 bits; it returns the last value. Kept out of line so the loop keeps its
+// values in registers.
+//
+//go:noinline
+func runningSum(out []int64, minDelta, last int64) int64 {
+	for j, d := range out {
+		last += minDelta + d
+		out[j] = last
+	}
+	return last
+}
+
+// runningSum32 is runningSum with 32-bit wrapping; each value is sign- or zero-extended.
+//
+//go:noinline
+func runningSum32(out []int64, minDelta, last int32, unsigned bool) int32 {
+	if unsigned {
+		for j, d := range out {
+			last += minDelta + int32(d)
+			out[j] = int64(uint32(last))
+		}
+		return last
+	}
+	for j, d := range out {
+		last += minDelta + int32(d)
+		out[j] = int64(last)
+	}
+	return last
 }

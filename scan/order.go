@@ -51,30 +51,88 @@ func cmpFloatInt(f float64, i int64) int {
 	return cmp.Compare(f-t, 0)
 }
 
+// sortedBlock is how many rows sortedRuns checks between two looks at its order flag.
+const sortedBlock = 256
+
 // sortedRuns reports whether rows are ordered by (g, ts), ties in ts allowed (by g alone when ts
 // is nil), and if so returns, from the same pass, the start of each run of equal g plus len(g).
-func sortedRuns[G cmp.Ordered](g []G, ts []int64) ([]uint32, bool) {
-	starts := make([]uint32, 1, len(g)/8+2)
-	if len(g) == 0 {
+// starts, when its capacity allows, receives the result.
+//
+// The loop has no data-dependent branch: every row's index is written as a candidate start into
+// a block buffer and the count advances by one only when g increases; an out-of-order flag is
+// accumulated with bit operations and checked once per block of sortedBlock rows.
+func sortedRuns[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bool) {
+	starts = append(starts[:0], 0)
+	n := len(g)
+	if n == 0 {
 		return starts, true
 	}
 	if ts != nil {
-		ts = ts[:len(g)]
+		ts = ts[:n]
 	}
-	for i := 1; i < len(g); i++ {
-		a, b := g[i-1], g[i]
-		switch {
-		case b == a:
-			if ts != nil && ts[i] < ts[i-1] {
-				return nil, false
-			}
-		case b > a:
-			starts = append(starts, uint32(i))
-		default:
+	var blk [sortedBlock]uint32
+	for lo := 1; lo < n; lo += sortedBlock {
+		hi := min(lo+sortedBlock, n)
+		var k int
+		var bad uint8
+		if ts != nil {
+			k, bad = runStartsTS(blk[:], g[lo-1:hi], ts[lo-1:hi], uint32(lo))
+		} else {
+			k, bad = runStarts(blk[:], g[lo-1:hi], uint32(lo))
+		}
+		if bad != 0 {
 			return nil, false
 		}
+		starts = append(starts, blk[:k]...)
 	}
-	return append(starts, uint32(len(g))), true
+	return append(starts, uint32(n)), true
+}
+
+// runStarts writes into blk the positions (offset by base) of the rows of g[1:] whose value
+// increases, returns their count, and returns non-zero when some value decreases.
+// Precondition: 2 <= len(g) <= sortedBlock+1, len(blk) >= sortedBlock.
+func runStarts[G cmp.Ordered](blk []uint32, g []G, base uint32) (int, uint8) {
+	blk = blk[:sortedBlock]
+	k := 0
+	var bad uint8
+	a, pos := g[0], base
+	for _, b := range g[1:] {
+		blk[k&(sortedBlock-1)] = pos
+		pos++
+		k += int(b2u8(b > a))
+		bad |= b2u8(b < a)
+		a = b
+	}
+	return k, bad
+}
+
+// runStartsTS is runStarts that also flags a timestamp that decreases within a run: a decrease
+// is allowed only where g increases.
+// Precondition: 2 <= len(g) == len(ts) <= sortedBlock+1, len(blk) >= sortedBlock.
+func runStartsTS[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (int, uint8) {
+	blk = blk[:sortedBlock]
+	k := 0
+	var bad uint8
+	a, ta, pos := g[0], ts[0], base
+	ts = ts[1:len(g)]
+	for j, b := range g[1:] {
+		tb := ts[j]
+		blk[k&(sortedBlock-1)] = pos
+		pos++
+		up := b2u8(b > a)
+		k += int(up)
+		bad |= b2u8(b < a) | b2u8(tb < ta)&^up
+		a, ta = b, tb
+	}
+	return k, bad
+}
+
+// b2u8 converts a bool to 0 or 1 without a branch.
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // pick returns src[sel[i]] for each i, or src itself when sel is nil.

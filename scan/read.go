@@ -147,7 +147,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	if req.CountGroupsOnly {
 		idx, keep = sel, true
 	} else {
-		idx, sorted, keep, starts = order(group, ts, sel, req.Unordered)
+		idx, sorted, keep, starts = order(group, ts, sel, req.Unordered, req.Buffers)
 	}
 	if idx != nil {
 		// When the rows keep their order, idx is the increasing selection and can be applied in
@@ -201,16 +201,17 @@ func (f *File) Read(req Request) (t *Table, err error) {
 
 // order decides the final row order of the selected rows (all rows when sel is nil). It returns
 // the rows to take, in order (nil: all rows as they are), and whether the selection was already
-// ordered by (group, ts), in which case starts are the group starts of the selection. When the
+// ordered by (group, ts), in which case starts are the group starts of the selection (their
+// memory from bufs when it has some). When the
 // selection is not ordered and unordered is set, the rows keep their file order: idx is sel and
 // keep is true.
-func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint32, sorted, keep bool, starts []uint32) {
+func order(group *Column, ts []int64, sel []uint32, unordered bool, bufs *Buffers) (idx []uint32, sorted, keep bool, starts []uint32) {
 	tsSel := pick(ts, sel)
 	var rank []uint32
 	groups := 0
 	if group.Type == Int {
 		g := pick(group.Ints, sel)
-		if st, ok := sortedRuns(g, tsSel); ok {
+		if st, ok := sortedRuns(g, tsSel, bufs.starts(len(g)/8+2)); ok {
 			return sel, true, false, st
 		}
 		if unordered {
@@ -234,7 +235,7 @@ func order(group *Column, ts []int64, sel []uint32, unordered bool) (idx []uint3
 				rank[i] = ranks[codes[p]]
 			}
 		}
-		if st, ok := sortedRuns(rank, tsSel); ok {
+		if st, ok := sortedRuns(rank, tsSel, bufs.starts(len(rank)/8+2)); ok {
 			return sel, true, false, st
 		}
 		if unordered {

@@ -185,12 +185,8 @@ func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte)
 			ids := idx[:b]
 			tmp = unpackU32(ids, src, bitWidth, tmp)
 			src = src[b*int(bitWidth)/8:] // b is a multiple of 8 except at the end
-			out := dst[i+done : i+done+b]
-			for j, x := range ids {
-				if x >= size {
-					return tmp, errIndex(int32(x), len(table))
-				}
-				out[j] = table[x]
+			if j := mapIndexes(dst[i+done:i+done+b], ids, table); j >= 0 {
+				return tmp, errIndex(int32(ids[j]), len(table))
 			}
 			done += b
 		}
@@ -198,4 +194,20 @@ func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte)
 		i += m
 	}
 	return tmp, nil
+}
+
+// mapIndexes writes out[j] = table[ids[j]] and returns -1, or the position of the first index
+// past the table. Precondition: len(out) == len(ids). Kept out of line so the loop keeps its
+// values in registers.
+//
+//go:noinline
+func mapIndexes[T any](out []T, ids []uint32, table []T) int {
+	out = out[:len(ids)]
+	for j, x := range ids {
+		if int(x) >= len(table) {
+			return j
+		}
+		out[j] = table[x]
+	}
+	return -1
 }

@@ -7,11 +7,20 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 type benchRow struct {
 	UserID    int64  `parquet:"userId"`
 	Timestamp int64  `parquet:"timestamp"`
+	EventType string `parquet:"eventType,dict"`
+}
+
+// benchRowDelta is benchRow in the layout frocket's generator writes (with snappy).
+type benchRowDelta struct {
+	UserID    int64  `parquet:"userId,delta"`
+	Timestamp int64  `parquet:"timestamp,delta"`
 	EventType string `parquet:"eventType,dict"`
 }
 
@@ -23,8 +32,14 @@ const (
 )
 
 // benchFile writes a 1M-row file of 10K users (100 events each) in row groups of 128K rows, in
-// the given row order, and opens it from memory.
+// the given row order, and opens it from memory. Integers are PLAIN and nothing is compressed.
 func benchFile(b *testing.B, order int) *File {
+	return benchFileLayout(b, order, false)
+}
+
+// benchFileLayout is benchFile; with frocketLayout the integers are DELTA_BINARY_PACKED and the
+// pages snappy-compressed, as in the files frocket writes.
+func benchFileLayout(b *testing.B, order int, frocketLayout bool) *File {
 	b.Helper()
 	const users, perUser = 10_000, 100
 	rng := rand.New(rand.NewPCG(42, 43))
@@ -43,11 +58,25 @@ func benchFile(b *testing.B, order int) *File {
 	case shuffled:
 		rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	}
-	var groups [][]benchRow
-	for chunk := range slices.Chunk(rows, 128<<10) {
-		groups = append(groups, chunk)
+	var path string
+	if frocketLayout {
+		var groups [][]benchRowDelta
+		for chunk := range slices.Chunk(rows, 128<<10) {
+			g := make([]benchRowDelta, len(chunk))
+			for i, r := range chunk {
+				g[i] = benchRowDelta(r)
+			}
+			groups = append(groups, g)
+		}
+		path = writeGroups(b, groups, parquet.Compression(&parquet.Snappy))
+	} else {
+		var groups [][]benchRow
+		for chunk := range slices.Chunk(rows, 128<<10) {
+			groups = append(groups, chunk)
+		}
+		path = writeGroups(b, groups)
 	}
-	data, err := os.ReadFile(writeGroups(b, groups))
+	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,6 +100,7 @@ func benchRead(b *testing.B, f *File, req Request, wantSorted bool) {
 			b.Fatalf("sorted %v, %d groups", tbl.WasSorted, tbl.Groups())
 		}
 		rows += int(tbl.FileRows)
+		req.Buffers.Release(tbl) // a no-op without Buffers
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
@@ -79,6 +109,19 @@ func BenchmarkRead(b *testing.B) {
 	req := Request{GroupColumn: "userId", TimestampColumn: "timestamp", Columns: []string{"eventType"}}
 	b.Run("sorted", func(b *testing.B) {
 		benchRead(b, benchFile(b, byUser), req, true)
+	})
+	b.Run("sorted-bufs", func(b *testing.B) {
+		r := req
+		r.Buffers = &Buffers{}
+		benchRead(b, benchFile(b, byUser), r, true)
+	})
+	b.Run("sorted-delta-snappy", func(b *testing.B) {
+		benchRead(b, benchFileLayout(b, byUser, true), req, true)
+	})
+	b.Run("sorted-delta-snappy-bufs", func(b *testing.B) {
+		r := req
+		r.Buffers = &Buffers{}
+		benchRead(b, benchFileLayout(b, byUser, true), r, true)
 	})
 	b.Run("unsorted", func(b *testing.B) {
 		benchRead(b, benchFile(b, shuffled), req, false)
