@@ -156,3 +156,36 @@ func TestCodeIndexMasks(t *testing.T) {
 		t.Fatalf("indexBytes = %d, want %d (the 16-code column only)", got, want)
 	}
 }
+
+// TestScratchCodeIndex checks which columns an uncached evaluation indexes: those with at least
+// minScratchFilters distinct string filters, counted across conditions, sequences and the funnel.
+func TestScratchCodeIndex(t *testing.T) {
+	schema := &query.Schema{GroupColumn: "u", TimestampColumn: "ts",
+		Columns: map[string]query.ColumnType{"u": query.TypeInt, "ts": query.TypeInt, "ev": query.TypeString, "big": query.TypeString}}
+	for _, c := range []struct {
+		body string
+		want []string
+	}{
+		{`{}`, nil},
+		{`{"funnel": {"sequence": [{"filter": ["ev", "==", "a"]}, {"filter": ["ev", "==", "b"]}]}}`, nil},
+		{`{"funnel": {"sequence": [{"filter": ["ev", "==", "a"]}, {"filter": ["ev", "==", "b"]}, {"filter": ["ev", "==", "a"]}]}}`, nil},
+		{`{"funnel": {"sequence": [{"filter": ["ev", "==", "a"]}, {"filter": ["ev", "==", "b"]}, {"filter": ["ev", "!=", "a"]}]}}`, []string{"ev"}},
+		{`{"query": {"conditions": [{"filter": ["ev", "==", "a"]}, {"sequence": [{"filter": ["big", "==", "x"]}, {"filter": ["ev", "==", "c"]}]}]},
+		  "funnel": {"sequence": [{"filter": ["ev", "==", "b"]}, {"filter": ["big", "==", "y"]}]}}`, []string{"ev"}},
+	} {
+		v, errs := query.Compile([]byte(c.body), schema, query.DefaultConfig())
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", c.body, errs)
+		}
+		x := scratchCodeIndex(v.Query)
+		var got []string
+		if x != nil {
+			for col := range x.only {
+				got = append(got, col)
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: indexes %v, want %v", c.body, got, c.want)
+		}
+	}
+}

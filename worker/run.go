@@ -241,6 +241,9 @@ func evaluate(tbl *scan.Table, index *codeIndex, v *query.Validated, maxMapKeys 
 	if maxMapKeys <= 0 {
 		maxMapKeys = DefaultMaxMapKeys
 	}
+	if index == nil {
+		index = scratchCodeIndex(v.Query)
+	}
 	e := &evaluator{tbl: tbl, byRow: tbl.GroupOf != nil, index: index, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
 	q := v.Query
 	var out query.Partial
