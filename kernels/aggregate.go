@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/RoaringBitmap/roaring/v2"
+import (
+	"math/bits"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
 
 // Aggregations over the rows of a group set. Each walks the set as runs of consecutive groups
 // (roaring's Ranges, which allocates nothing), so a dense set becomes a few long row ranges, and
@@ -94,6 +98,10 @@ func GroupsPerCode(counts []int64, lastGroup []uint32, codes []uint32, groups *r
 
 // groupsPerCodeRange is GroupsPerCode over the groups [first, end).
 func groupsPerCodeRange(counts []int64, lastGroup []uint32, codes []uint32, starts []uint32, first, end int) {
+	if len(counts) <= 64 {
+		groupsPerSmallCodeRange(counts, codes, starts, first, end)
+		return
+	}
 	// Bounds hints: counts[c] after lastGroup[c]; j+1 < len(starts).
 	lastGroup = lastGroup[:len(counts)]
 	starts = starts[first : end+1]
@@ -104,6 +112,21 @@ func groupsPerCodeRange(counts []int64, lastGroup []uint32, codes []uint32, star
 				lastGroup[c] = id
 				counts[c]++
 			}
+		}
+	}
+}
+
+// groupsPerSmallCodeRange is groupsPerCodeRange for at most 64 codes: a group's codes are
+// gathered in one word without branches, then counted once each.
+func groupsPerSmallCodeRange(counts []int64, codes []uint32, starts []uint32, first, end int) {
+	starts = starts[first : end+1]
+	for j := range len(starts) - 1 {
+		var seen uint64
+		for _, c := range codes[starts[j]:starts[j+1]] {
+			seen |= 1 << (c & 63)
+		}
+		for ; seen != 0; seen &= seen - 1 {
+			counts[bits.TrailingZeros64(seen)]++
 		}
 	}
 }

@@ -23,7 +23,7 @@ type aggInput struct {
 func genAgg(rng *rand.Rand, n int) aggInput {
 	in := aggInput{
 		starts:     genStarts(rng, n),
-		dictLen:    rng.IntN(30),
+		dictLen:    []int{rng.IntN(30), 62 + rng.IntN(40)}[rng.IntN(2)], // GroupsPerCode has a path for <= 64 codes
 		ints:       genInts(rng, n),
 		floats:     genFloats(rng, n),
 		intNulls:   genNulls(rng, n),

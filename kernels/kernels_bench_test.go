@@ -153,6 +153,33 @@ func BenchmarkGroupsPerCode(b *testing.B) {
 	}
 }
 
+// BenchmarkGroupsPerCodeSmall is GroupsPerCode over a column of 6 values plus null where each
+// group mostly repeats one value (like a user's browser or country).
+func BenchmarkGroupsPerCodeSmall(b *testing.B) {
+	const dictLen = 6
+	bt := newBenchTable(b, dictLen)
+	rng := rand.New(rand.NewPCG(42, 6))
+	for g := 0; g+1 < len(bt.starts); g++ {
+		c := uint32(rng.IntN(dictLen + 1))
+		for i := bt.starts[g]; i < bt.starts[g+1]; i++ {
+			bt.codes[i] = c
+			if rng.IntN(10) == 0 {
+				bt.codes[i] = uint32(rng.IntN(dictLen + 1))
+			}
+		}
+	}
+	counts := make([]int64, dictLen+1)
+	last := make([]uint32, dictLen+1)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range last {
+			last[i] = math.MaxUint32
+		}
+		GroupsPerCode(counts, last, bt.codes, bt.half, bt.starts)
+	}
+	reportRows(b, int(RowsOfGroups(bt.half, bt.starts)))
+}
+
 // BenchmarkCodeMasks makes the masks of every code of a column of 11 codes (ten values and nulls).
 func BenchmarkCodeMasks(b *testing.B) {
 	bt := newBenchTable(b, 10)
