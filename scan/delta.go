@@ -79,30 +79,48 @@ func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
 		}
 		widths := src[n : n+h.miniBlocks]
 		src = src[n+h.miniBlocks:]
-		for _, w := range widths {
-			if i >= len(dst) {
-				break
-			}
-			if w > 64 {
-				return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED bit width %d", ErrCorrupt, w)
-			}
-			out := dst[i:min(i+per, len(dst))]
-			if w == 0 {
-				clear(out)
-				last = runningSum(out, minDelta, last)
-			} else {
-				size := per * int(w) / 8
-				if (len(out)*int(w)+7)/8 > len(src) {
-					return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
-				}
-				tmp = unpackI64(out, src, uint(w), tmp)
-				src = src[min(size, len(src)):]
-				last = runningSum(out, minDelta, last)
-			}
-			i += len(out)
+		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, 64, tmp)
+		tmp = t
+		if err != nil {
+			return tmp, nil, err
 		}
+		src = rest
+		last = runningSum(dst[i:i+end], minDelta, last)
+		i += end
 	}
 	return tmp, src, nil
+}
+
+// unpackBlock unpacks the deltas of one block's miniblocks (per values each, of the given bit
+// widths, at most maxWidth) into dst, up to len(dst) values, and returns how many it wrote and
+// the bytes after the last miniblock read. Consecutive miniblocks of one width are unpacked by
+// one call, their bits being contiguous.
+func unpackBlock(dst []int64, src, widths []byte, per, maxWidth int, tmp []byte) (int, []byte, []byte, error) {
+	i := 0
+	for m := 0; m < len(widths) && i < len(dst); {
+		w := int(widths[m])
+		if w > maxWidth {
+			return 0, nil, tmp, fmt.Errorf("%w: DELTA_BINARY_PACKED bit width %d", ErrCorrupt, w)
+		}
+		// The run of miniblocks of width w that hold values.
+		k := 1
+		for m+k < len(widths) && int(widths[m+k]) == w && i+k*per < len(dst) {
+			k++
+		}
+		out := dst[i:min(i+k*per, len(dst))]
+		if w == 0 {
+			clear(out)
+		} else {
+			if (len(out)*w+7)/8 > len(src) {
+				return 0, nil, tmp, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
+			}
+			tmp = unpackI64(out, src, uint(w), tmp)
+			src = src[min(k*per*w/8, len(src)):]
+		}
+		i += len(out)
+		m += k
+	}
+	return i, src, tmp, nil
 }
 
 // decodeDeltaInt32 is decodeDeltaInt64 for INT32 values: the arithmetic wraps at 32 bits, and
@@ -135,31 +153,16 @@ func deltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, []b
 		if n <= 0 || len(src)-n < h.miniBlocks {
 			return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED block header ends early", ErrCorrupt)
 		}
-		minDelta := int32(md)
 		widths := src[n : n+h.miniBlocks]
 		src = src[n+h.miniBlocks:]
-		for _, w := range widths {
-			if i >= len(dst) {
-				break
-			}
-			if w > 32 {
-				return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED bit width %d for INT32", ErrCorrupt, w)
-			}
-			out := dst[i:min(i+per, len(dst))]
-			if w == 0 {
-				clear(out)
-				last = runningSum32(out, minDelta, last, unsigned)
-			} else {
-				size := per * int(w) / 8
-				if (len(out)*int(w)+7)/8 > len(src) {
-					return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
-				}
-				tmp = unpackI64(out, src, uint(w), tmp)
-				src = src[min(size, len(src)):]
-				last = runningSum32(out, minDelta, last, unsigned)
-			}
-			i += len(out)
+		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, 32, tmp)
+		tmp = t
+		if err != nil {
+			return tmp, nil, err
 		}
+		src = rest
+		last = runningSum32(dst[i:i+end], int32(md), last, unsigned)
+		i += end
 	}
 	return tmp, src, nil
 }
