@@ -60,7 +60,9 @@ const sortedBlock = 256
 //
 // The loop has no data-dependent branch: every row's index is written as a candidate start into
 // a block buffer and the count advances by one only when g increases; an out-of-order flag is
-// accumulated with bit operations and checked once per block of sortedBlock rows.
+// accumulated with bit operations and checked once per block of sortedBlock rows. Where runs
+// are long (about longRun rows or more in the previous block) the branches are predictable and
+// a plain loop checks the block instead.
 func sortedRuns[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bool) {
 	starts = append(starts[:0], 0)
 	n := len(g)
@@ -71,13 +73,19 @@ func sortedRuns[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bo
 		ts = ts[:n]
 	}
 	var blk [sortedBlock]uint32
+	k := 0
 	for lo := 1; lo < n; lo += sortedBlock {
 		hi := min(lo+sortedBlock, n)
-		var k int
+		// Long runs (the previous block had few starts) make the branchy loop's branches
+		// predictable, and then it is the faster one.
+		long := k*longRun < sortedBlock
 		var bad uint8
-		if ts != nil {
+		switch {
+		case ts != nil && long:
+			k, bad = runStartsTSBranchy(blk[:], g[lo-1:hi], ts[lo-1:hi], uint32(lo))
+		case ts != nil:
 			k, bad = runStartsTS(blk[:], g[lo-1:hi], ts[lo-1:hi], uint32(lo))
-		} else {
+		default:
 			k, bad = runStarts(blk[:], g[lo-1:hi], uint32(lo))
 		}
 		if bad != 0 {
@@ -125,6 +133,32 @@ func runStartsTS[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (i
 		a, ta = b, tb
 	}
 	return k, bad
+}
+
+// longRun is the mean run length from which sortedRuns checks a block with branches.
+const longRun = 32
+
+// runStartsTSBranchy is runStartsTS with branches, for long runs.
+func runStartsTSBranchy[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (int, uint8) {
+	blk = blk[:sortedBlock]
+	k := 0
+	a, ta, pos := g[0], ts[0], base
+	ts = ts[1:len(g)]
+	for j, b := range g[1:] {
+		tb := ts[j]
+		if b != a {
+			if b < a {
+				return k, 1
+			}
+			blk[k&(sortedBlock-1)] = pos
+			k++
+		} else if tb < ta {
+			return k, 1
+		}
+		pos++
+		a, ta = b, tb
+	}
+	return k, 0
 }
 
 // b2u8 converts a bool to 0 or 1 without a branch.

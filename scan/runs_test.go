@@ -91,32 +91,35 @@ func TestSortedRuns(t *testing.T) {
 	}
 }
 
-// BenchmarkSortedRuns times the order check and group starts over 1M sorted rows of about 10 rows
-// per group (as in the worker's benchmark part), against the branchy loop.
+// BenchmarkSortedRuns times the order check and group starts over 1M sorted rows of about 10
+// rows per group (as in the worker's benchmark part) and of about 100, against the branchy loop
+// it replaced.
 func BenchmarkSortedRuns(b *testing.B) {
-	rng := rand.New(rand.NewPCG(63, 64))
-	g, ts := sortedRows(rng, 1<<20, 10)
-	report := func(b *testing.B) {
-		b.ReportMetric(float64(b.N*len(g))/b.Elapsed().Seconds(), "rows/s")
+	for _, perGroup := range []int{10, 100} {
+		rng := rand.New(rand.NewPCG(63, 64))
+		g, ts := sortedRows(rng, 1<<20, perGroup)
+		report := func(b *testing.B) {
+			b.ReportMetric(float64(b.N*len(g))/b.Elapsed().Seconds(), "rows/s")
+		}
+		b.Run(fmt.Sprintf("per%d/sortedRuns", perGroup), func(b *testing.B) {
+			b.ReportAllocs()
+			var starts []uint32
+			for b.Loop() {
+				var ok bool
+				if starts, ok = sortedRuns(g, ts, starts); !ok {
+					b.Fatal("not sorted")
+				}
+			}
+			report(b)
+		})
+		b.Run(fmt.Sprintf("per%d/branchy", perGroup), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := sortedRunsNaive(g, ts); !ok {
+					b.Fatal("not sorted")
+				}
+			}
+			report(b)
+		})
 	}
-	b.Run("branch-light", func(b *testing.B) {
-		b.ReportAllocs()
-		var starts []uint32
-		for b.Loop() {
-			var ok bool
-			if starts, ok = sortedRuns(g, ts, starts); !ok {
-				b.Fatal("not sorted")
-			}
-		}
-		report(b)
-	})
-	b.Run("branchy", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, ok := sortedRunsNaive(g, ts); !ok {
-				b.Fatal("not sorted")
-			}
-		}
-		report(b)
-	})
 }
