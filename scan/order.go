@@ -64,6 +64,14 @@ const sortedBlock = 256
 // are long (about longRun rows or more in the previous block) the branches are predictable and
 // a plain loop checks the block instead.
 func sortedRuns[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bool) {
+	if g64, ok := any(g).([]int64); ok && ts != nil && len(g) > 64 && hasAVX2() {
+		return sortedRunsAVX2(g64, ts, starts)
+	}
+	return sortedRunsGo(g, ts, starts)
+}
+
+// sortedRunsGo is sortedRuns in plain Go.
+func sortedRunsGo[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bool) {
 	starts = append(starts[:0], 0)
 	n := len(g)
 	if n == 0 {
@@ -133,6 +141,46 @@ func runStartsTS[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (i
 		a, ta = b, tb
 	}
 	return k, bad
+}
+
+// avxWords is how many words of starts increasesTSAVX2 finds per call (64 rows each); the
+// order flag is checked after each call.
+const avxWords = 16
+
+// sortedRunsAVX2 is sortedRuns for int64 groups with timestamps, 64 rows at a time by
+// increasesTSAVX2 and the last rows in Go. Precondition: hasAVX2().
+func sortedRunsAVX2(g, ts []int64, starts []uint32) ([]uint32, bool) {
+	starts = append(starts[:0], 0)
+	n := len(g)
+	if n == 0 {
+		return starts, true
+	}
+	ts = ts[:n]
+	var up [avxWords]uint64
+	lo := 1
+	for n-lo >= 64 {
+		words := min((n-lo)/64, avxWords)
+		if increasesTSAVX2(g[lo-1:lo+64*words], ts[lo-1:lo+64*words], up[:words]) != 0 {
+			return nil, false
+		}
+		for w, word := range up[:words] {
+			base := uint32(lo + 64*w)
+			for word != 0 {
+				starts = append(starts, base+uint32(bits.TrailingZeros64(word)))
+				word &= word - 1
+			}
+		}
+		lo += 64 * words
+	}
+	if lo < n {
+		var blk [sortedBlock]uint32
+		k, bad := runStartsTS(blk[:], g[lo-1:], ts[lo-1:], uint32(lo))
+		if bad != 0 {
+			return nil, false
+		}
+		starts = append(starts, blk[:k]...)
+	}
+	return append(starts, uint32(n)), true
 }
 
 // longRun is the mean run length from which sortedRuns checks a block with branches.

@@ -76,6 +76,16 @@ func TestSortedRuns(t *testing.T) {
 					if ok != wantOK || !slices.Equal(got, want) {
 						t.Fatalf("%s ts %v: got %v %v, want %v %v", name, withTS, got, ok, want, wantOK)
 					}
+					got, ok = sortedRunsGo(g, tsArg, nil)
+					if ok != wantOK || !slices.Equal(got, want) {
+						t.Fatalf("%s ts %v (Go): got %v %v, want %v %v", name, withTS, got, ok, want, wantOK)
+					}
+					if withTS && hasAVX2() {
+						got, ok = sortedRunsAVX2(g, tsArg, nil)
+						if ok != wantOK || !slices.Equal(got, want) {
+							t.Fatalf("%s (AVX2): got %v %v, want %v %v", name, got, ok, want, wantOK)
+						}
+					}
 					g32 := make([]uint32, n)
 					for i, v := range g {
 						g32[i] = uint32(v + 100)
@@ -92,8 +102,8 @@ func TestSortedRuns(t *testing.T) {
 }
 
 // BenchmarkSortedRuns times the order check and group starts over 1M sorted rows of about 10
-// rows per group (as in the worker's benchmark part) and of about 100, against the branchy loop
-// it replaced.
+// rows per group (as in the worker's benchmark part) and of about 100: sortedRuns (AVX2 where
+// the CPU has it), its pure-Go twin, and the branchy loop it replaced.
 func BenchmarkSortedRuns(b *testing.B) {
 	for _, perGroup := range []int{10, 100} {
 		rng := rand.New(rand.NewPCG(63, 64))
@@ -107,6 +117,17 @@ func BenchmarkSortedRuns(b *testing.B) {
 			for b.Loop() {
 				var ok bool
 				if starts, ok = sortedRuns(g, ts, starts); !ok {
+					b.Fatal("not sorted")
+				}
+			}
+			report(b)
+		})
+		b.Run(fmt.Sprintf("per%d/sortedRunsGo", perGroup), func(b *testing.B) {
+			b.ReportAllocs()
+			var starts []uint32
+			for b.Loop() {
+				var ok bool
+				if starts, ok = sortedRunsGo(g, ts, starts); !ok {
 					b.Fatal("not sorted")
 				}
 			}

@@ -34,14 +34,15 @@ const (
 // benchFile writes a 1M-row file of 10K users (100 events each) in row groups of 128K rows, in
 // the given row order, and opens it from memory. Integers are PLAIN and nothing is compressed.
 func benchFile(b *testing.B, order int) *File {
-	return benchFileLayout(b, order, false)
+	return benchFileLayout(b, order, false, 100)
 }
 
 // benchFileLayout is benchFile; with frocketLayout the integers are DELTA_BINARY_PACKED and the
-// pages snappy-compressed, as in the files frocket writes.
-func benchFileLayout(b *testing.B, order int, frocketLayout bool) *File {
+// pages snappy-compressed, as in the files frocket writes. The 1M rows are split into users of
+// perUser events each.
+func benchFileLayout(b *testing.B, order int, frocketLayout bool, perUser int) *File {
 	b.Helper()
-	const users, perUser = 10_000, 100
+	users := 1_000_000 / perUser
 	rng := rand.New(rand.NewPCG(42, 43))
 	types := []string{"pageView", "click", "addToCart", "purchase", "search", "login", "logout", "share"}
 	rows := make([]benchRow, 0, users*perUser)
@@ -88,6 +89,10 @@ func benchFileLayout(b *testing.B, order int, frocketLayout bool) *File {
 }
 
 func benchRead(b *testing.B, f *File, req Request, wantSorted bool) {
+	benchReadGroups(b, f, req, wantSorted, 10_000)
+}
+
+func benchReadGroups(b *testing.B, f *File, req Request, wantSorted bool, groups int) {
 	b.ReportAllocs()
 	rows := 0
 	b.ResetTimer()
@@ -96,7 +101,7 @@ func benchRead(b *testing.B, f *File, req Request, wantSorted bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if tbl.WasSorted != wantSorted || tbl.Groups() != 10_000 {
+		if tbl.WasSorted != wantSorted || tbl.Groups() != groups {
 			b.Fatalf("sorted %v, %d groups", tbl.WasSorted, tbl.Groups())
 		}
 		rows += int(tbl.FileRows)
@@ -116,12 +121,18 @@ func BenchmarkRead(b *testing.B) {
 		benchRead(b, benchFile(b, byUser), r, true)
 	})
 	b.Run("sorted-delta-snappy", func(b *testing.B) {
-		benchRead(b, benchFileLayout(b, byUser, true), req, true)
+		benchRead(b, benchFileLayout(b, byUser, true, 100), req, true)
 	})
 	b.Run("sorted-delta-snappy-bufs", func(b *testing.B) {
 		r := req
 		r.Buffers = &Buffers{}
-		benchRead(b, benchFileLayout(b, byUser, true), r, true)
+		benchRead(b, benchFileLayout(b, byUser, true, 100), r, true)
+	})
+	b.Run("sorted-delta-snappy-short-runs-bufs", func(b *testing.B) {
+		// 100K users of 10 events, like the worker's benchmark part.
+		r := req
+		r.Buffers = &Buffers{}
+		benchReadGroups(b, benchFileLayout(b, byUser, true, 10), r, true, 100_000)
 	})
 	b.Run("unsorted", func(b *testing.B) {
 		benchRead(b, benchFile(b, shuffled), req, false)

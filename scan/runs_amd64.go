@@ -1,0 +1,35 @@
+//go:build amd64 && !purego
+
+package scan
+
+// cpuid executes CPUID with the given leaf and subleaf.
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+// xgetbv reads XCR0, the register saying which vector states the OS saves.
+func xgetbv() (eax, edx uint32)
+
+// increasesTSAVX2 is increasesTS for len(up)*64 rows, four at a time: bit i of up[w] is set
+// when g[64w+i+1] > g[64w+i]; the result is non-zero when some g decreases or some ts decreases
+// where g does not increase. Preconditions: the CPU has AVX2 (hasAVX2), len(g) and len(ts) are
+// at least len(up)*64+1.
+//
+//go:noescape
+func increasesTSAVX2(g, ts []int64, up []uint64) (bad uint64)
+
+// hasAVX2 reports whether the CPU and OS support AVX2.
+func hasAVX2() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const osxsave, avx = 1 << 27, 1 << 28
+	if ecx1&osxsave == 0 || ecx1&avx == 0 {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0
+}
