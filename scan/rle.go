@@ -27,7 +27,9 @@ func unpackU32(dst []uint32, src []byte, bitWidth uint, tmp []byte) []byte {
 		clear(tmp[copy(tmp, src):])
 		src = tmp
 	}
-	bitpack.Unpack(dst, src, bitWidth)
+	// The assembly reads up to the capacity, the pure-Go version (purego builds) up to the
+	// length: give both the padded length.
+	bitpack.Unpack(dst, src[:need], bitWidth)
 	return tmp
 }
 
@@ -39,7 +41,7 @@ func unpackI64(dst []int64, src []byte, bitWidth uint, tmp []byte) []byte {
 		clear(tmp[copy(tmp, src):])
 		src = tmp
 	}
-	bitpack.Unpack(dst, src, bitWidth)
+	bitpack.Unpack(dst, src[:need], bitWidth)
 	return tmp
 }
 
