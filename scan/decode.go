@@ -21,6 +21,7 @@ type columnDecoder struct {
 	// The fast path's state (see chunk.go): the file, the buffers, the codec and dictionary
 	// page of the current chunk.
 	file    *File
+	state   *readState
 	scratch *scratch
 	codec   format.CompressionCodec
 	fdict   chunkDict
@@ -38,9 +39,25 @@ type columnDecoder struct {
 
 // decodeColumn decodes the column spec over the given row groups, whose row counts add up to
 // rows; its value slices come from bufs (every row is written, so their old contents never show).
-// Each column chunk goes through the fast path when it can (see chunk.go), otherwise through
-// parquet-go's page reader; st supplies the fast path's buffers and counts the chunks of each.
 func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int, bufs *Buffers, st *readState) (*Column, error) {
+	d, err := f.newColumnDecoder(spec, rows, bufs, st)
+	if err != nil {
+		return nil, err
+	}
+	pos := 0
+	for _, rg := range rowGroups {
+		n, err := d.decodeRowGroup(rg, pos)
+		if err != nil {
+			return nil, err
+		}
+		pos += n
+	}
+	return d.finish(), nil
+}
+
+// newColumnDecoder returns a decoder of the column spec into a new column of rows rows, whose
+// value slices come from bufs.
+func (f *File) newColumnDecoder(spec *columnSpec, rows int, bufs *Buffers, st *readState) (*columnDecoder, error) {
 	col := &Column{Name: spec.info.Name, Type: spec.info.Type}
 	switch col.Type {
 	case Int:
@@ -55,36 +72,43 @@ func (f *File) decodeColumn(spec *columnSpec, rowGroups []int, rows int, bufs *B
 	default:
 		return nil, fmt.Errorf("column %q has unsupported type %s", spec.info.Name, spec.info.Physical)
 	}
-	d := &columnDecoder{spec: spec, col: col, rows: rows, file: f, scratch: st.scratch}
+	d := &columnDecoder{spec: spec, col: col, rows: rows, file: f, state: st, scratch: st.scratch}
 	if col.Type == String {
 		d.index = make(map[string]uint32)
 	}
+	return d, nil
+}
+
+// decodeRowGroup decodes row group rg into the column's rows from pos on and returns its row
+// count. Row groups must be decoded in file order. The chunk goes through the fast path when it
+// can (see chunk.go), otherwise through parquet-go's page reader; the read state counts the
+// chunks of each.
+func (d *columnDecoder) decodeRowGroup(rg, pos int) (int, error) {
+	spec, f, st := d.spec, d.file, d.state
 	groups := f.pq.RowGroups()
 	meta := f.pq.Metadata().RowGroups
-	pos := 0
-	for _, rg := range rowGroups {
-		g := groups[rg]
-		want := int(g.NumRows())
-		chunks := g.ColumnChunks()
-		if spec.leaf < 0 || spec.leaf >= len(chunks) || rg >= len(meta) || spec.leaf >= len(meta[rg].Columns) {
-			return nil, fmt.Errorf("column %q: row group %d has %d column chunks: %w", spec.info.Name, rg, len(chunks), ErrCorrupt)
-		}
-		cc := &meta[rg].Columns[spec.leaf]
-		d.codec = cc.MetaData.Codec
-		handled, err := d.fastChunk(cc, pos, want)
-		if handled {
-			st.fastChunks++
-		} else {
-			st.slowChunks++
-			err = d.decodeChunk(chunks[spec.leaf], pos, want)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("column %q, row group %d: %w", spec.info.Name, rg, err)
-		}
-		pos += want
+	g := groups[rg]
+	want := int(g.NumRows())
+	chunks := g.ColumnChunks()
+	if spec.leaf < 0 || spec.leaf >= len(chunks) || rg >= len(meta) || spec.leaf >= len(meta[rg].Columns) {
+		return 0, fmt.Errorf("column %q: row group %d has %d column chunks: %w", spec.info.Name, rg, len(chunks), ErrCorrupt)
 	}
-	d.finish()
-	return col, nil
+	if want < 0 || want > d.rows-pos {
+		return 0, fmt.Errorf("column %q: row group %d has %d rows, past the %d expected: %w", spec.info.Name, rg, want, d.rows, ErrCorrupt)
+	}
+	cc := &meta[rg].Columns[spec.leaf]
+	d.codec = cc.MetaData.Codec
+	handled, err := d.fastChunk(cc, pos, want)
+	if handled {
+		st.fastChunks++
+	} else {
+		st.slowChunks++
+		err = d.decodeChunk(chunks[spec.leaf], pos, want)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("column %q, row group %d: %w", spec.info.Name, rg, err)
+	}
+	return want, nil
 }
 
 // decodeChunk decodes the pages of one column chunk into rows [pos, pos+want) of the column.
@@ -437,11 +461,11 @@ func (d *columnDecoder) intern(s []byte) uint32 {
 	return code
 }
 
-// finish gives null string rows their final code, len(Dict).
-func (d *columnDecoder) finish() {
+// finish gives null string rows their final code, len(Dict), and returns the column.
+func (d *columnDecoder) finish() *Column {
 	c := d.col
 	if c.Type != String || c.Nulls == nil {
-		return
+		return c
 	}
 	code := uint32(len(c.Dict))
 	for w, word := range c.Nulls {
@@ -451,4 +475,5 @@ func (d *columnDecoder) finish() {
 			word &= word - 1
 		}
 	}
+	return c
 }

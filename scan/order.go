@@ -57,52 +57,98 @@ const sortedBlock = 256
 // sortedRuns reports whether rows are ordered by (g, ts), ties in ts allowed (by g alone when ts
 // is nil), and if so returns, from the same pass, the start of each run of equal g plus len(g).
 // starts, when its capacity allows, receives the result.
-//
-// The loop has no data-dependent branch: every row's index is written as a candidate start into
-// a block buffer and the count advances by one only when g increases; an out-of-order flag is
-// accumulated with bit operations and checked once per block of sortedBlock rows. Where runs
-// are long (about longRun rows or more in the previous block) the branches are predictable and
-// a plain loop checks the block instead.
 func sortedRuns[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bool) {
-	if g64, ok := any(g).([]int64); ok && ts != nil && len(g) > 64 && hasAVX2() {
-		return sortedRunsAVX2(g64, ts, starts)
-	}
-	return sortedRunsGo(g, ts, starts)
+	var rc runCheck[G]
+	rc.init(starts, hasAVX2())
+	rc.add(g, ts, len(g))
+	return rc.result(len(g))
 }
 
-// sortedRunsGo is sortedRuns in plain Go.
-func sortedRunsGo[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bool) {
-	starts = append(starts[:0], 0)
-	n := len(g)
-	if n == 0 {
-		return starts, true
+// runCheck is sortedRuns over rows that arrive in order: add checks each new batch of rows against
+// the previous ones, so a caller can check rows while they are still in cache.
+//
+// For int64 groups with timestamps on a CPU with AVX2, increasesTSAVX2 checks 64 rows at a time.
+// Otherwise the loop has no data-dependent branch: every row's index is written as a candidate
+// start into a block buffer and the count advances by one only when g increases; an out-of-order
+// flag is accumulated with bit operations and checked once per block of sortedBlock rows. Where
+// runs are long (about longRun rows or more in the previous block) the branches are predictable
+// and a plain loop checks the block instead.
+type runCheck[G cmp.Ordered] struct {
+	starts []uint32
+	done   int  // rows checked
+	bad    bool // out of order
+	avx2   bool
+	k      int // starts in the last block checked in Go
+}
+
+// init starts a check whose starts use the memory of starts; avx2 says the CPU has AVX2.
+func (rc *runCheck[G]) init(starts []uint32, avx2 bool) {
+	*rc = runCheck[G]{starts: append(starts[:0], 0), avx2: avx2}
+}
+
+// add checks the rows of g (and ts, nil or as long as g) from the first one not yet checked up to
+// hi, after which rows [0, hi) must not change.
+func (rc *runCheck[G]) add(g []G, ts []int64, hi int) {
+	lo := max(rc.done, 1)
+	rc.done = hi
+	if rc.bad || lo >= hi {
+		return
 	}
-	if ts != nil {
-		ts = ts[:n]
+	if g64, ok := any(g).([]int64); ok && ts != nil && rc.avx2 {
+		for hi-lo >= 64 {
+			var up [avxWords]uint64
+			words := min((hi-lo)/64, avxWords)
+			if increasesTSAVX2(g64[lo-1:lo+64*words], ts[lo-1:lo+64*words], up[:words]) != 0 {
+				rc.bad = true
+				return
+			}
+			for w, word := range up[:words] {
+				base := uint32(lo + 64*w)
+				for word != 0 {
+					rc.starts = append(rc.starts, base+uint32(bits.TrailingZeros64(word)))
+					word &= word - 1
+				}
+			}
+			lo += 64 * words
+		}
 	}
 	var blk [sortedBlock]uint32
-	k := 0
-	for lo := 1; lo < n; lo += sortedBlock {
-		hi := min(lo+sortedBlock, n)
+	for ; lo < hi; lo += sortedBlock {
+		end := min(lo+sortedBlock, hi)
 		// Long runs (the previous block had few starts) make the branchy loop's branches
 		// predictable, and then it is the faster one.
-		long := k*longRun < sortedBlock
+		long := rc.k*longRun < sortedBlock
 		var bad uint8
 		switch {
 		case ts != nil && long:
-			k, bad = runStartsTSBranchy(blk[:], g[lo-1:hi], ts[lo-1:hi], uint32(lo))
+			rc.k, bad = runStartsTSBranchy(blk[:], g[lo-1:end], ts[lo-1:end], uint32(lo))
 		case ts != nil:
-			k, bad = runStartsTS(blk[:], g[lo-1:hi], ts[lo-1:hi], uint32(lo))
+			rc.k, bad = runStartsTS(blk[:], g[lo-1:end], ts[lo-1:end], uint32(lo))
 		default:
-			k, bad = runStarts(blk[:], g[lo-1:hi], uint32(lo))
+			rc.k, bad = runStarts(blk[:], g[lo-1:end], uint32(lo))
 		}
 		if bad != 0 {
-			return nil, false
+			rc.bad = true
+			return
 		}
-		starts = append(starts, blk[:k]...)
+		rc.starts = append(rc.starts, blk[:rc.k]...)
 	}
-	return append(starts, uint32(n)), true
 }
+
+// result returns the run starts plus n, the row count, and whether all rows are in order.
+func (rc *runCheck[G]) result(n int) ([]uint32, bool) {
+	if rc.bad {
+		return nil, false
+	}
+	if n == 0 {
+		return rc.starts, true
+	}
+	return append(rc.starts, uint32(n)), true
+}
+
+// avxWords is how many words of starts increasesTSAVX2 finds per call (64 rows each); the
+// order flag is checked after each call.
+const avxWords = 16
 
 // runStarts writes into blk the positions (offset by base) of the rows of g[1:] whose value
 // increases, returns their count, and returns non-zero when some value decreases.
@@ -141,46 +187,6 @@ func runStartsTS[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (i
 		a, ta = b, tb
 	}
 	return k, bad
-}
-
-// avxWords is how many words of starts increasesTSAVX2 finds per call (64 rows each); the
-// order flag is checked after each call.
-const avxWords = 16
-
-// sortedRunsAVX2 is sortedRuns for int64 groups with timestamps, 64 rows at a time by
-// increasesTSAVX2 and the last rows in Go. Precondition: hasAVX2().
-func sortedRunsAVX2(g, ts []int64, starts []uint32) ([]uint32, bool) {
-	starts = append(starts[:0], 0)
-	n := len(g)
-	if n == 0 {
-		return starts, true
-	}
-	ts = ts[:n]
-	var up [avxWords]uint64
-	lo := 1
-	for n-lo >= 64 {
-		words := min((n-lo)/64, avxWords)
-		if increasesTSAVX2(g[lo-1:lo+64*words], ts[lo-1:lo+64*words], up[:words]) != 0 {
-			return nil, false
-		}
-		for w, word := range up[:words] {
-			base := uint32(lo + 64*w)
-			for word != 0 {
-				starts = append(starts, base+uint32(bits.TrailingZeros64(word)))
-				word &= word - 1
-			}
-		}
-		lo += 64 * words
-	}
-	if lo < n {
-		var blk [sortedBlock]uint32
-		k, bad := runStartsTS(blk[:], g[lo-1:], ts[lo-1:], uint32(lo))
-		if bad != 0 {
-			return nil, false
-		}
-		starts = append(starts, blk[:k]...)
-	}
-	return append(starts, uint32(n)), true
 }
 
 // longRun is the mean run length from which sortedRuns checks a block with branches.

@@ -107,28 +107,65 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		}
 	}
 
+	// Decode row group by row group, so that, when every row is kept, the order of an integer
+	// group column and timestamp is checked on each row group's rows while they are in cache.
 	cols := make(map[string]*Column, len(specs))
 	st := req.Buffers.newReadState()
 	defer req.Buffers.done(st)
+	decs := make([]*columnDecoder, 0, len(specs))
 	for _, s := range specs {
 		if _, done := cols[s.info.Name]; done {
 			continue
 		}
-		c, err := f.decodeColumn(s, groups, total, req.Buffers, st)
+		d, err := f.newColumnDecoder(s, total, req.Buffers, st)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.name, err)
 		}
-		cols[s.info.Name] = c
+		decs = append(decs, d)
+		cols[s.info.Name] = d.col
+	}
+	group := cols[req.GroupColumn]
+	var tsCol *Column
+	if tspec != nil {
+		tsCol = cols[req.TimestampColumn]
+	}
+	early := !req.CountGroupsOnly && !tf.set() && group.Type == Int && (tsCol == nil || tsCol.Type == Int)
+	// decs[0] decodes the group column, decs[1] the timestamp column when it is another one.
+	checkAfter := 0
+	var tsInts []int64
+	if tsCol != nil {
+		tsInts = tsCol.Ints
+		if tsCol != group {
+			checkAfter = 1
+		}
+	}
+	var rc runCheck[int64]
+	if early {
+		rc.init(req.Buffers.starts(total/8+2), hasAVX2())
+	}
+	pos := 0
+	for _, rg := range groups {
+		n := 0
+		for i, d := range decs {
+			var err error
+			if n, err = d.decodeRowGroup(rg, pos); err != nil {
+				return nil, fmt.Errorf("read %s: %w", f.name, err)
+			}
+			if early && i == checkAfter {
+				rc.add(group.Ints, tsInts, pos+n)
+			}
+		}
+		pos += n
+	}
+	for _, d := range decs {
+		d.finish()
 	}
 	t.fastChunks, t.slowChunks = st.fastChunks, st.slowChunks
-	group := cols[req.GroupColumn]
 	if group.Nulls != nil {
 		return nil, fmt.Errorf("read %s: group column %q has null values", f.name, req.GroupColumn)
 	}
-	var tsCol *Column
 	var ts []int64
 	if tspec != nil {
-		tsCol = cols[req.TimestampColumn]
 		if tsCol.Nulls != nil {
 			return nil, fmt.Errorf("read %s: timestamp column %q has null or NaN values", f.name, req.TimestampColumn)
 		}
@@ -140,6 +177,11 @@ func (f *File) Read(req Request) (t *Table, err error) {
 			}
 		}
 	}
+	var pre *preOrder
+	if early {
+		starts, ok := rc.result(total)
+		pre = &preOrder{starts: starts, sorted: ok}
+	}
 
 	sel := tf.filter(ts)
 	var idx, starts []uint32
@@ -147,7 +189,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	if req.CountGroupsOnly {
 		idx, keep = sel, true
 	} else {
-		idx, sorted, keep, starts = order(group, ts, sel, req.Unordered, req.Buffers)
+		idx, sorted, keep, starts = order(group, ts, sel, req.Unordered, req.Buffers, pre)
 	}
 	if idx != nil {
 		// When the rows keep their order, idx is the increasing selection and can be applied in
@@ -199,20 +241,33 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	return t, nil
 }
 
+// preOrder is the order check of an integer group column made while decoding (see runCheck),
+// over all rows.
+type preOrder struct {
+	starts []uint32 // the group starts, when sorted
+	sorted bool
+}
+
 // order decides the final row order of the selected rows (all rows when sel is nil). It returns
 // the rows to take, in order (nil: all rows as they are), and whether the selection was already
 // ordered by (group, ts), in which case starts are the group starts of the selection (their
-// memory from bufs when it has some). When the
-// selection is not ordered and unordered is set, the rows keep their file order: idx is sel and
-// keep is true.
-func order(group *Column, ts []int64, sel []uint32, unordered bool, bufs *Buffers) (idx []uint32, sorted, keep bool, starts []uint32) {
+// memory from bufs when it has some). pre, when not nil, is the check already made on all rows
+// of an integer group column (sel is then nil). When the selection is not ordered and unordered
+// is set, the rows keep their file order: idx is sel and keep is true.
+func order(group *Column, ts []int64, sel []uint32, unordered bool, bufs *Buffers, pre *preOrder) (idx []uint32, sorted, keep bool, starts []uint32) {
 	tsSel := pick(ts, sel)
 	var rank []uint32
 	groups := 0
 	if group.Type == Int {
 		g := pick(group.Ints, sel)
-		if st, ok := sortedRuns(g, tsSel, bufs.starts(len(g)/8+2)); ok {
-			return sel, true, false, st
+		switch {
+		case pre != nil && pre.sorted:
+			return sel, true, false, pre.starts
+		case pre != nil:
+		default:
+			if st, ok := sortedRuns(g, tsSel, bufs.starts(len(g)/8+2)); ok {
+				return sel, true, false, st
+			}
 		}
 		if unordered {
 			return sel, false, true, nil

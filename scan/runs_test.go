@@ -27,6 +27,22 @@ func sortedRunsNaive[G cmp.Ordered](g []G, ts []int64) ([]uint32, bool) {
 	return append(starts, uint32(len(g))), true
 }
 
+// sortedRunsWith runs a runCheck with or without the AVX2 kernel, over all rows at once or,
+// with rng, in batches of random sizes.
+func sortedRunsWith[G cmp.Ordered](g []G, ts []int64, avx2 bool, rng *rand.Rand, starts []uint32) ([]uint32, bool) {
+	var rc runCheck[G]
+	rc.init(starts, avx2)
+	for hi := 0; hi < len(g); {
+		next := len(g)
+		if rng != nil {
+			next = min(len(g), hi+1+rng.IntN(300))
+		}
+		hi = next
+		rc.add(g, ts, hi)
+	}
+	return rc.result(len(g))
+}
+
 // sortedRows returns n rows ordered by (g, ts) with runs of about perGroup rows and repeated
 // timestamps.
 func sortedRows(rng *rand.Rand, n, perGroup int) ([]int64, []int64) {
@@ -76,14 +92,14 @@ func TestSortedRuns(t *testing.T) {
 					if ok != wantOK || !slices.Equal(got, want) {
 						t.Fatalf("%s ts %v: got %v %v, want %v %v", name, withTS, got, ok, want, wantOK)
 					}
-					got, ok = sortedRunsGo(g, tsArg, nil)
-					if ok != wantOK || !slices.Equal(got, want) {
-						t.Fatalf("%s ts %v (Go): got %v %v, want %v %v", name, withTS, got, ok, want, wantOK)
-					}
-					if withTS && hasAVX2() {
-						got, ok = sortedRunsAVX2(g, tsArg, nil)
+					for _, avx2 := range []bool{false, hasAVX2()} {
+						got, ok = sortedRunsWith(g, tsArg, avx2, nil, nil)
 						if ok != wantOK || !slices.Equal(got, want) {
-							t.Fatalf("%s (AVX2): got %v %v, want %v %v", name, got, ok, want, wantOK)
+							t.Fatalf("%s ts %v avx2 %v: got %v %v, want %v %v", name, withTS, avx2, got, ok, want, wantOK)
+						}
+						got, ok = sortedRunsWith(g, tsArg, avx2, rng, nil)
+						if ok != wantOK || !slices.Equal(got, want) {
+							t.Fatalf("%s ts %v avx2 %v, rows added in batches: got %v %v, want %v %v", name, withTS, avx2, got, ok, want, wantOK)
 						}
 					}
 					g32 := make([]uint32, n)
@@ -127,7 +143,7 @@ func BenchmarkSortedRuns(b *testing.B) {
 			var starts []uint32
 			for b.Loop() {
 				var ok bool
-				if starts, ok = sortedRunsGo(g, ts, starts); !ok {
+				if starts, ok = sortedRunsWith(g, ts, false, nil, starts); !ok {
 					b.Fatal("not sorted")
 				}
 			}
