@@ -2,6 +2,8 @@
 
 package scan
 
+import "sync"
+
 // cpuid executes CPUID with the given leaf and subleaf.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
@@ -16,8 +18,12 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func increasesTSAVX2(g, ts []int64, up []uint64) (bad uint64)
 
-// hasAVX2 reports whether the CPU and OS support AVX2.
-func hasAVX2() bool {
+// hasAVX2 reports whether the CPU and OS support AVX2. The answer is found once: CPUID costs
+// microseconds in a virtual machine, and it never changes.
+var hasAVX2 = sync.OnceValue(detectAVX2)
+
+// detectAVX2 asks the CPU whether it and the OS support AVX2.
+func detectAVX2() bool {
 	maxID, _, _, _ := cpuid(0, 0)
 	if maxID < 7 {
 		return false
