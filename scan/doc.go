@@ -8,9 +8,9 @@
 //
 // An already ordered file is detected in one pass, which also finds the group starts, and left
 // as is. When every row is kept and the group column is an integer, that pass runs on each row
-// group's rows right after they are decoded, while they are in cache; for int64 groups with
-// timestamps it checks 64 rows per step with AVX2 where the CPU has it (runs_amd64.s), with the
-// Go loop (branch-free for short runs) as its twin. Any other file is grouped by a dense per-row
+// group's rows right after they are decoded, while they are in cache; for int64 groups it
+// checks 64 rows per step with AVX2 where the CPU has it (runs_amd64.s), with the Go loop
+// (branch-free for short runs) as its twin. Any other file is grouped by a dense per-row
 // group id (a direct table or an open-addressing hash of the ids, then a counting sort), each
 // group's few rows sorted by timestamp, and the permutation applied to every column. A caller
 // that can evaluate rows in any order asks for Request.Unordered and gets the group ids instead

@@ -67,7 +67,7 @@ func sortedRuns[G cmp.Ordered](g []G, ts []int64, starts []uint32) ([]uint32, bo
 // runCheck is sortedRuns over rows that arrive in order: add checks each new batch of rows against
 // the previous ones, so a caller can check rows while they are still in cache.
 //
-// For int64 groups with timestamps on a CPU with AVX2, increasesTSAVX2 checks 64 rows at a time.
+// For int64 groups on a CPU with AVX2, increasesTSAVX2 checks 64 rows at a time.
 // Otherwise the loop has no data-dependent branch: every row's index is written as a candidate
 // start into a block buffer and the count advances by one only when g increases; an out-of-order
 // flag is accumulated with bit operations and checked once per block of sortedBlock rows. Where
@@ -94,11 +94,15 @@ func (rc *runCheck[G]) add(g []G, ts []int64, hi int) {
 	if rc.bad || lo >= hi {
 		return
 	}
-	if g64, ok := any(g).([]int64); ok && ts != nil && rc.avx2 {
+	if g64, ok := any(g).([]int64); ok && rc.avx2 {
+		t64 := ts
+		if t64 == nil {
+			t64 = g64 // equal "timestamps" never decrease where g does not increase
+		}
 		for hi-lo >= 64 {
 			var up [avxWords]uint64
 			words := min((hi-lo)/64, avxWords)
-			if increasesTSAVX2(g64[lo-1:lo+64*words], ts[lo-1:lo+64*words], up[:words]) != 0 {
+			if increasesTSAVX2(g64[lo-1:lo+64*words], t64[lo-1:lo+64*words], up[:words]) != 0 {
 				rc.bad = true
 				return
 			}
@@ -124,6 +128,8 @@ func (rc *runCheck[G]) add(g []G, ts []int64, hi int) {
 			rc.k, bad = runStartsTSBranchy(blk[:], g[lo-1:end], ts[lo-1:end], uint32(lo))
 		case ts != nil:
 			rc.k, bad = runStartsTS(blk[:], g[lo-1:end], ts[lo-1:end], uint32(lo))
+		case long:
+			rc.k, bad = runStartsBranchy(blk[:], g[lo-1:end], uint32(lo))
 		default:
 			rc.k, bad = runStarts(blk[:], g[lo-1:end], uint32(lo))
 		}
@@ -191,6 +197,25 @@ func runStartsTS[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (i
 
 // longRun is the mean run length from which sortedRuns checks a block with branches.
 const longRun = 32
+
+// runStartsBranchy is runStarts with branches, for long runs.
+func runStartsBranchy[G cmp.Ordered](blk []uint32, g []G, base uint32) (int, uint8) {
+	blk = blk[:sortedBlock]
+	k := 0
+	a, pos := g[0], base
+	for _, b := range g[1:] {
+		if b != a {
+			if b < a {
+				return k, 1
+			}
+			blk[k&(sortedBlock-1)] = pos
+			k++
+		}
+		pos++
+		a = b
+	}
+	return k, 0
+}
 
 // runStartsTSBranchy is runStartsTS with branches, for long runs.
 func runStartsTSBranchy[G cmp.Ordered](blk []uint32, g []G, ts []int64, base uint32) (int, uint8) {
