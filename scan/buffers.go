@@ -21,6 +21,7 @@ type Buffers struct {
 type readState struct {
 	scratch                *scratch
 	fastChunks, slowChunks int
+	directPages            int // pages read straight into a column (see direct.go)
 }
 
 // newReadState returns a state whose buffers come from b (nil: new ones).

@@ -83,14 +83,18 @@ func (d *columnDecoder) fastChunk(cc *format.ColumnChunk, pos, want int) (handle
 	if start < 0 || size < 0 || start > f.size || size > f.size-start {
 		return true, fmt.Errorf("%w: column chunk [%d, +%d) outside the file of %d bytes", ErrCorrupt, start, size, f.size)
 	}
-	sc := d.scratch
-	sc.chunk = growBytes(sc.chunk, int(size))
-	buf := sc.chunk
-	if n, err := f.r.ReadAt(buf, start); n < len(buf) {
-		return true, fmt.Errorf("read column chunk: %w", err)
-	}
 	hadNulls := d.col.Nulls != nil
-	err = d.fastPages(buf, pos, want)
+	if d.direct(md) {
+		err = d.directPages(start, size, pos, want)
+	} else {
+		sc := d.scratch
+		sc.chunk = growBytes(sc.chunk, int(size))
+		buf := sc.chunk
+		if n, err := f.r.ReadAt(buf, start); n < len(buf) {
+			return true, fmt.Errorf("read column chunk: %w", err)
+		}
+		err = d.fastPages(buf, pos, want)
+	}
 	if errors.Is(err, errFallback) {
 		// Undo what the chunk's rows left in the null bitmap; the values are all rewritten.
 		if !hadNulls {
@@ -125,43 +129,59 @@ func (d *columnDecoder) fastPages(buf []byte, pos, want int) error {
 		}
 		body := buf[off : off+int(h.compressedSize)]
 		off += int(h.compressedSize)
-		if h.hasCRC && crc32.ChecksumIEEE(body) != uint32(h.crc) {
-			return fmt.Errorf("%w: page checksum mismatch", ErrCorrupt)
-		}
-		if b2i(h.hasData)+b2i(h.hasDataV2)+b2i(h.hasDict) > 1 {
-			return fmt.Errorf("%w: page header has several page kinds", ErrCorrupt)
-		}
-		switch h.typ {
-		case format.DictionaryPage:
-			if !h.hasDict {
-				return fmt.Errorf("%w: dictionary page without its header", ErrCorrupt)
-			}
-			if err := d.fastDictPage(&h, body); err != nil {
-				return err
-			}
-			continue
-		case format.DataPage:
-			if !h.hasData {
-				return fmt.Errorf("%w: data page without its header", ErrCorrupt)
-			}
-		case format.DataPageV2:
-			if !h.hasDataV2 {
-				return fmt.Errorf("%w: data page v2 without its header", ErrCorrupt)
-			}
-		default:
-			return fmt.Errorf("%w: cannot read values of page type %s", ErrCorrupt, h.typ)
-		}
-		rows := int(h.numValues)
-		if rows > end-pos {
-			return fmt.Errorf("%w: pages hold more than the row group's %d rows", ErrCorrupt, want)
-		}
-		if err := d.fastDataPage(&h, body, pos, rows); err != nil {
+		rows, err := d.page(&h, body, pos, end, want)
+		if err != nil {
 			return err
 		}
 		pos += rows
 	}
 	if pos != end {
 		return fmt.Errorf("%w: pages hold %d of the row group's %d rows", ErrCorrupt, want-(end-pos), want)
+	}
+	return nil
+}
+
+// page checks the body of a page against its header's checksum and decodes it into the rows
+// from pos on (the row group's end is end, its row count want); it returns how many rows the
+// page filled.
+func (d *columnDecoder) page(h *pageHeader, body []byte, pos, end, want int) (int, error) {
+	if h.hasCRC && crc32.ChecksumIEEE(body) != uint32(h.crc) {
+		return 0, fmt.Errorf("%w: page checksum mismatch", ErrCorrupt)
+	}
+	if err := checkPageKind(h); err != nil {
+		return 0, err
+	}
+	if h.typ == format.DictionaryPage {
+		return 0, d.fastDictPage(h, body)
+	}
+	rows := int(h.numValues)
+	if rows > end-pos {
+		return 0, fmt.Errorf("%w: pages hold more than the row group's %d rows", ErrCorrupt, want)
+	}
+	return rows, d.fastDataPage(h, body, pos, rows)
+}
+
+// checkPageKind checks that a page header has exactly the sub-header of its page type, and that
+// the type is one a column chunk holds.
+func checkPageKind(h *pageHeader) error {
+	if b2i(h.hasData)+b2i(h.hasDataV2)+b2i(h.hasDict) > 1 {
+		return fmt.Errorf("%w: page header has several page kinds", ErrCorrupt)
+	}
+	switch h.typ {
+	case format.DictionaryPage:
+		if !h.hasDict {
+			return fmt.Errorf("%w: dictionary page without its header", ErrCorrupt)
+		}
+	case format.DataPage:
+		if !h.hasData {
+			return fmt.Errorf("%w: data page without its header", ErrCorrupt)
+		}
+	case format.DataPageV2:
+		if !h.hasDataV2 {
+			return fmt.Errorf("%w: data page v2 without its header", ErrCorrupt)
+		}
+	default:
+		return fmt.Errorf("%w: cannot read values of page type %s", ErrCorrupt, h.typ)
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ type corruptRow struct {
 	Quantity  *int64   `parquet:"quantity"`
 	Small     int32    `parquet:"small,dict"`
 	LoggedIn  bool     `parquet:"loggedIn"`
+	Seq       int64    `parquet:"seq"`    // PLAIN: read straight into the column when uncompressed
+	Amount    float64  `parquet:"amount"` // likewise
 }
 
 func corruptRows(rng *rand.Rand, n int) []corruptRow {
@@ -44,6 +46,7 @@ func corruptRows(rng *rand.Rand, n int) []corruptRow {
 		}
 		r.Small = int32(rng.IntN(5))
 		r.LoggedIn = rng.IntN(2) == 0
+		r.Seq, r.Amount = int64(i), float64(rng.IntN(100))/4
 	}
 	return rows
 }
@@ -134,7 +137,7 @@ func TestCorruptPagesFastPath(t *testing.T) {
 	rng := rand.New(rand.NewPCG(51, 52))
 	rows := corruptRows(rng, 3000)
 	req := Request{GroupColumn: "userId", TimestampColumn: "timestamp",
-		Columns: []string{"eventType", "url", "price", "quantity", "small", "loggedIn"}}
+		Columns: []string{"eventType", "url", "price", "quantity", "small", "loggedIn", "seq", "amount"}}
 	for _, layout := range []struct {
 		name string
 		opts []parquet.WriterOption

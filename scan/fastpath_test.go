@@ -106,8 +106,9 @@ func randDiffRows(rng *rand.Rand, n, salt, nullPct int) []diffRow {
 type diffLayout struct {
 	name string
 	opts []parquet.WriterOption
-	// fallback is set when the fast path must leave every chunk to parquet-go.
-	fallback bool
+	// fallback is set when the fast path must leave every chunk to parquet-go, direct when some
+	// pages are read straight into a column.
+	fallback, direct bool
 }
 
 func diffLayouts() []diffLayout {
@@ -116,14 +117,14 @@ func diffLayouts() []diffLayout {
 		parquet.DefaultEncodingFor(parquet.Int32, &parquet.DeltaBinaryPacked),
 	}
 	return []diffLayout{
-		{name: "v2", opts: nil},
-		{name: "v1", opts: []parquet.WriterOption{parquet.DataPageVersion(1)}},
+		{name: "v2", opts: nil, direct: true},
+		{name: "v1", opts: []parquet.WriterOption{parquet.DataPageVersion(1)}, direct: true},
 		{name: "v2-snappy", opts: []parquet.WriterOption{parquet.Compression(&parquet.Snappy)}},
 		{name: "v1-snappy", opts: []parquet.WriterOption{parquet.DataPageVersion(1), parquet.Compression(&parquet.Snappy)}},
 		{name: "v2-snappy-delta", opts: append([]parquet.WriterOption{parquet.Compression(&parquet.Snappy)}, deltaInts...)},
-		{name: "v1-delta-tiny-pages", opts: append([]parquet.WriterOption{parquet.DataPageVersion(1), parquet.PageBufferSize(97)}, deltaInts...)},
+		{name: "v1-delta-tiny-pages", opts: append([]parquet.WriterOption{parquet.DataPageVersion(1), parquet.PageBufferSize(97)}, deltaInts...), direct: true},
 		{name: "v2-snappy-tiny-pages", opts: []parquet.WriterOption{parquet.Compression(&parquet.Snappy), parquet.PageBufferSize(300)}},
-		{name: "v1-small-pages", opts: []parquet.WriterOption{parquet.DataPageVersion(1), parquet.PageBufferSize(2048)}},
+		{name: "v1-small-pages", opts: []parquet.WriterOption{parquet.DataPageVersion(1), parquet.PageBufferSize(2048)}, direct: true},
 		{name: "zstd", opts: []parquet.WriterOption{parquet.Compression(&parquet.Zstd)}, fallback: true},
 		{name: "gzip-v1", opts: []parquet.WriterOption{parquet.DataPageVersion(1), parquet.Compression(&parquet.Gzip)}, fallback: true},
 	}
@@ -248,6 +249,10 @@ func TestFastPathMatchesParquetGo(t *testing.T) {
 				}
 				if layout.fallback && fast.fastChunks != 0 || !layout.fallback && fast.slowChunks != 0 {
 					t.Fatalf("%s: %d chunks took the fast path, %d parquet-go", name, fast.fastChunks, fast.slowChunks)
+				}
+				// Uncompressed files have PLAIN INT64 and DOUBLE columns read straight into the table.
+				if direct := fast.directPages > 0; direct != layout.direct && req.GroupColumn == "g" {
+					t.Fatalf("%s: %d pages read straight into a column", name, fast.directPages)
 				}
 			}
 			checkInspectBothWays(t, name, data)

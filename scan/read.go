@@ -160,7 +160,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	for _, d := range decs {
 		d.finish()
 	}
-	t.fastChunks, t.slowChunks = st.fastChunks, st.slowChunks
+	t.fastChunks, t.slowChunks, t.directPages = st.fastChunks, st.slowChunks, st.directPages
 	if group.Nulls != nil {
 		return nil, fmt.Errorf("read %s: group column %q has null values", f.name, req.GroupColumn)
 	}

@@ -81,8 +81,8 @@ type Table struct {
 	FileRows int64
 
 	// fastChunks and slowChunks count the column chunks decoded by the fast path and by
-	// parquet-go's page reader, for tests.
-	fastChunks, slowChunks int
+	// parquet-go's page reader, directPages the pages read straight into a column, for tests.
+	fastChunks, slowChunks, directPages int
 }
 
 // Groups returns the number of groups in the table.
