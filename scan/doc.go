@@ -31,7 +31,9 @@
 // PLAIN INT32/INT64/FLOAT/DOUBLE/BOOLEAN/BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY, and
 // RLE_DICTIONARY/PLAIN_DICTIONARY indexes (RLE/bit-packed hybrid) mapped through the chunk's
 // dictionary, converted once. Definition levels (v1: RLE after a 4-byte length; v2: before the
-// values, never compressed) place the values and mark the nulls. Data pages v1 and v2 both.
+// values, never compressed) place the values and mark the nulls. Data pages v1 and v2 both. In
+// an uncompressed chunk of a required INT64 or DOUBLE column, PLAIN pages are read straight into
+// the column's slice, page by page (direct.go).
 //
 // A chunk the fast path does not handle (another codec or encoding, BIT_PACKED levels,
 // encryption, a decompressed size other than the header's) goes to parquet-go's page reader,
