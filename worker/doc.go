@@ -12,7 +12,11 @@
 //     evaluated in file order through per-row group ids and the kernels' ByRow variants, unless the
 //     table goes into a ColumnCache, where it is sorted once for every later query. The empty query
 //     only counts groups and rows. With Task.Buffers the decoded slices are recycled between tasks.
-//  2. Every filter becomes a row bitset; identical filters are computed once per file.
+//  2. Every filter becomes a row bitset; identical filters are computed once per file. A STRING column
+//     of at most 16 codes can instead give one mask per code (codeindex.go): a cached table keeps them,
+//     built on first use, so a filter on a warm part is a reference to a mask (equality) or an OR of a
+//     few; an uncached table builds them in one pass when the query has 3+ distinct filters on the
+//     column (a funnel over eventType).
 //  3. Conditions become group sets (roaring bitmaps): filter and filters conditions count (or sum) their
 //     matching rows per group and compare with the target; sequence conditions walk each group once with
 //     a cursor per step.
@@ -20,4 +24,5 @@
 //  5. Aggregations run over all rows of the matching groups; per-value aggregations index arrays by
 //     dictionary code (numeric and boolean columns are dictionary-encoded once per file).
 //  6. The funnel walks the matching groups once; step i holds the groups that completed steps 0..i.
+//     Without step aggregations the steps' group and row totals come from one pass over the groups.
 package worker
