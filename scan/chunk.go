@@ -135,10 +135,7 @@ func (d *columnDecoder) fastPages(buf []byte, pos, want int) error {
 		}
 		pos += rows
 	}
-	if pos != end {
-		return fmt.Errorf("%w: pages hold %d of the row group's %d rows", ErrCorrupt, want-(end-pos), want)
-	}
-	return nil
+	return rowsHeld(pos, end, want)
 }
 
 // page checks the body of a page against its header's checksum and decodes it into the rows

@@ -137,10 +137,7 @@ func (d *columnDecoder) decodeChunk(chunk parquet.ColumnChunk, pos, want int) er
 		}
 		pos += rows
 	}
-	if pos != end {
-		return fmt.Errorf("%w: pages hold %d of the row group's %d rows", ErrCorrupt, want-(end-pos), want)
-	}
-	return nil
+	return rowsHeld(pos, end, want)
 }
 
 // decodePage decodes one page into rows [pos, pos+rows): first the page's non-null values
@@ -476,4 +473,13 @@ func (d *columnDecoder) finish() *Column {
 		}
 	}
 	return c
+}
+
+// rowsHeld checks that a row group's pages, decoded up to row pos, filled it up to its end (want
+// rows in all).
+func rowsHeld(pos, end, want int) error {
+	if pos != end {
+		return fmt.Errorf("%w: pages hold %d of the row group's %d rows", ErrCorrupt, want-(end-pos), want)
+	}
+	return nil
 }

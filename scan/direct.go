@@ -87,10 +87,7 @@ func (d *columnDecoder) directPages(start, size int64, pos, want int) error {
 		}
 		pos += rows
 	}
-	if pos != end {
-		return fmt.Errorf("%w: pages hold %d of the row group's %d rows", ErrCorrupt, want-(end-pos), want)
-	}
-	return nil
+	return rowsHeld(pos, end, want)
 }
 
 // readHeader reads and parses the page header at off, before stop.

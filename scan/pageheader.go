@@ -275,9 +275,12 @@ func parsePageHeader(b []byte) (h pageHeader, n int, err error) {
 	return h, r.off, nil
 }
 
-func (r *compactReader) dataPageHeader(h *pageHeader, typ byte) {
+// structFields reads the fields of a struct of type typ (what names it in errors), handing each
+// field's id and type to field; a field it does not take (false) is skipped. It fails unless the
+// ids of the fields taken, as bits of seen (id 1 is bit 0), cover want.
+func (r *compactReader) structFields(typ byte, what string, want uint8, field func(id int16, ft byte) bool) {
 	if typ != ctStruct {
-		r.fail("data page header of another type")
+		r.fail(what + " of another type")
 		return
 	}
 	var last int16
@@ -288,93 +291,67 @@ func (r *compactReader) dataPageHeader(h *pageHeader, typ byte) {
 			break
 		}
 		last = id
+		if !field(id, ft) {
+			r.skip(ft, 2)
+		} else if id >= 1 && id <= 8 {
+			seen |= 1 << (id - 1)
+		}
+	}
+	if seen&want != want {
+		r.fail(what + " field missing")
+	}
+}
+
+func (r *compactReader) dataPageHeader(h *pageHeader, typ byte) {
+	r.structFields(typ, "data page header", 7, func(id int16, ft byte) bool {
 		switch id {
 		case 1:
 			h.numValues = r.i32Field(ft)
-			seen |= 1
 		case 2:
 			h.encoding = format.Encoding(r.i32Field(ft))
-			seen |= 2
 		case 3:
 			h.defEncoding = format.Encoding(r.i32Field(ft))
-			seen |= 4
 		default:
-			r.skip(ft, 2)
+			return false
 		}
-	}
-	if seen != 7 {
-		r.fail("data page header field missing")
-	}
+		return true
+	})
 }
 
 func (r *compactReader) dictPageHeader(h *pageHeader, typ byte) {
-	if typ != ctStruct {
-		r.fail("dictionary page header of another type")
-		return
-	}
-	var last int16
-	var seen uint8
-	for r.err == nil {
-		id, ft := r.fieldHeader(last)
-		if ft == ctStop {
-			break
-		}
-		last = id
+	r.structFields(typ, "dictionary page header", 3, func(id int16, ft byte) bool {
 		switch id {
 		case 1:
 			h.numValues = r.i32Field(ft)
-			seen |= 1
 		case 2:
 			h.encoding = format.Encoding(r.i32Field(ft))
-			seen |= 2
 		default:
-			r.skip(ft, 2)
+			return false
 		}
-	}
-	if seen != 3 {
-		r.fail("dictionary page header field missing")
-	}
+		return true
+	})
 }
 
 func (r *compactReader) dataPageHeaderV2(h *pageHeader, typ byte) {
-	if typ != ctStruct {
-		r.fail("data page header v2 of another type")
-		return
-	}
-	var last int16
-	var seen uint8
-	for r.err == nil {
-		id, ft := r.fieldHeader(last)
-		if ft == ctStop {
-			break
-		}
-		last = id
+	r.structFields(typ, "data page header v2", 63, func(id int16, ft byte) bool {
 		switch id {
 		case 1:
 			h.numValues = r.i32Field(ft)
-			seen |= 1
 		case 2:
 			h.numNulls = r.i32Field(ft)
-			seen |= 2
 		case 3:
 			h.numRows = r.i32Field(ft)
-			seen |= 4
 		case 4:
 			h.encoding = format.Encoding(r.i32Field(ft))
-			seen |= 8
 		case 5:
 			h.defBytes = r.i32Field(ft)
-			seen |= 16
 		case 6:
 			h.repBytes = r.i32Field(ft)
-			seen |= 32
 		case 7:
 			h.isCompressed = r.boolField(ft)
 		default:
-			r.skip(ft, 2)
+			return false
 		}
-	}
-	if seen != 63 {
-		r.fail("data page header v2 field missing")
-	}
+		return true
+	})
 }
