@@ -13,10 +13,12 @@ import (
 // column's codes take.
 const maxIndexedCodes = 16
 
-// codeIndex holds, for a cached table, one row mask per code of each low-cardinality STRING column
-// that a filter has used, built on first use. A filter on such a column then costs a reference to
-// one mask (equality) or an OR of a few, instead of a pass over the codes: the masks of the usual
-// funnel steps (eventType == ...) are free on a warm table. It is safe for concurrent use.
+// codeIndex holds, for one table, one row mask per code of each low-cardinality STRING column that
+// a filter has used, built on first use. A filter on such a column then costs a reference to one
+// mask (equality) or an OR of a few, instead of a pass over the codes. A cached table keeps its
+// index with it (ColumnCache), so the masks of the usual funnel steps (eventType == ...) are free on
+// a warm part; an uncached evaluation may use a scratch one (scratchCodeIndex). It is safe for
+// concurrent use.
 type codeIndex struct {
 	mu   sync.Mutex
 	cols map[*scan.Column]*codeMasks
