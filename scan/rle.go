@@ -21,7 +21,17 @@ const unpackPad = 64
 // ceil(len(dst)*bitWidth/8) bytes. When src lacks the slack the unpacking routine reads past
 // its end, the bytes are copied to tmp first; tmp is returned for reuse.
 func unpackU32(dst []uint32, src []byte, bitWidth uint, tmp []byte) []byte {
-	need := bitpack.ByteCount(bitWidth*uint(len(dst)) + 8*bitpack.PaddingInt32)
+	return unpack(dst, src, bitWidth, bitpack.PaddingInt32, tmp)
+}
+
+// unpackI64 is unpackU32 for 1..64 bits into int64 slots (values above 2^63 wrap).
+func unpackI64(dst []int64, src []byte, bitWidth uint, tmp []byte) []byte {
+	return unpack(dst, src, bitWidth, bitpack.PaddingInt64, tmp)
+}
+
+// unpack is unpackU32 and unpackI64, with the padding the routine for T reads.
+func unpack[T uint32 | int64](dst []T, src []byte, bitWidth uint, padding int, tmp []byte) []byte {
+	need := bitpack.ByteCount(bitWidth*uint(len(dst)) + 8*uint(padding))
 	if cap(src) < need {
 		tmp = growBytes(tmp, need)
 		clear(tmp[copy(tmp, src):])
@@ -29,18 +39,6 @@ func unpackU32(dst []uint32, src []byte, bitWidth uint, tmp []byte) []byte {
 	}
 	// The assembly reads up to the capacity, the pure-Go version (purego builds) up to the
 	// length: give both the padded length.
-	bitpack.Unpack(dst, src[:need], bitWidth)
-	return tmp
-}
-
-// unpackI64 is unpackU32 for 1..64 bits into int64 slots (values above 2^63 wrap).
-func unpackI64(dst []int64, src []byte, bitWidth uint, tmp []byte) []byte {
-	need := bitpack.ByteCount(bitWidth*uint(len(dst)) + 8*bitpack.PaddingInt64)
-	if cap(src) < need {
-		tmp = growBytes(tmp, need)
-		clear(tmp[copy(tmp, src):])
-		src = tmp
-	}
 	bitpack.Unpack(dst, src[:need], bitWidth)
 	return tmp
 }
