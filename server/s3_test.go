@@ -153,14 +153,19 @@ func TestS3QueueWorkersSelfSelectCachedParts(t *testing.T) {
 	if c := first.Stats.Worker.Cache; c.Source != 4 {
 		t.Fatalf("first query: want 4 downloads: %+v", c)
 	}
-	// With self-selection, repeated queries land on the workers that hold the parts.
+	// With self-selection, repeated queries land on the workers that hold the parts. A worker that
+	// has finished its own parts may still take (and download) a part the other worker holds when it
+	// takes one more task request than its share; the download then stays in its cache, so over the
+	// warm queries each worker can miss at most the parts it did not download in the first query:
+	// at most 4 misses in all, whatever the timing.
 	hits := 0
 	for range 3 {
 		_, res := queryAnswer(t, eng, "s3", distQueries[2])
 		hits += res.Stats.Worker.Cache.DiskCache
 	}
-	if hits < 10 {
-		t.Fatalf("want most of 12 tasks served from the cache, got %d", hits)
+	t.Logf("%d of 12 warm tasks served from the disk cache", hits)
+	if hits < 8 {
+		t.Fatalf("want at least 8 of 12 warm tasks served from the cache, got %d", hits)
 	}
 }
 
