@@ -52,13 +52,26 @@ func parseDeltaHeader(src []byte) (h deltaHeader, rest []byte, err error) {
 // values into dst: each miniblock is unpacked straight into dst and turned into values by a
 // running sum in place. tmp is scratch returned for reuse.
 func decodeDeltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, error) {
-	tmp, _, err := deltaInt64(dst, src, tmp)
+	tmp, _, err := deltaInts(dst, src, 64, false, tmp)
 	return tmp, err
 }
 
-// deltaInt64 is decodeDeltaInt64; it also returns the bytes after the last miniblock read,
-// which follow the stream when len(dst) is its value count.
-func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
+// decodeDeltaInt32 is decodeDeltaInt64 for INT32 values: the arithmetic wraps at 32 bits, and
+// each value is sign-extended, or zero-extended when unsigned is set.
+func decodeDeltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, error) {
+	tmp, _, err := deltaInt32(dst, src, unsigned, tmp)
+	return tmp, err
+}
+
+// deltaInt32 is decodeDeltaInt32; it also returns the bytes after the last miniblock read, which
+// follow the stream when len(dst) is its value count.
+func deltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, []byte, error) {
+	return deltaInts(dst, src, 32, unsigned, tmp)
+}
+
+// deltaInts decodes INT64 (width 64) or INT32 (width 32, widened as decodeDeltaInt32 says)
+// values and returns tmp and the bytes after the last miniblock read.
+func deltaInts(dst []int64, src []byte, width int, unsigned bool, tmp []byte) ([]byte, []byte, error) {
 	h, src, err := parseDeltaHeader(src)
 	if err != nil {
 		return tmp, nil, err
@@ -66,11 +79,17 @@ func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
 	if h.total < len(dst) {
 		return tmp, nil, errShort(h.total, len(dst))
 	}
+	if width == 32 && (h.first < math.MinInt32 || h.first > math.MaxInt32) {
+		return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED first value %d outside INT32", ErrCorrupt, h.first)
+	}
 	if len(dst) == 0 {
 		return tmp, src, nil
 	}
+	last, last32 := h.first, int32(h.first)
 	dst[0] = h.first
-	last := h.first
+	if width == 32 {
+		dst[0] = widen32(last32, unsigned)
+	}
 	per := h.blockSize / h.miniBlocks
 	for i := 1; i < len(dst); {
 		minDelta, n := binary.Varint(src)
@@ -79,13 +98,17 @@ func deltaInt64(dst []int64, src []byte, tmp []byte) ([]byte, []byte, error) {
 		}
 		widths := src[n : n+h.miniBlocks]
 		src = src[n+h.miniBlocks:]
-		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, 64, tmp)
+		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, width, tmp)
 		tmp = t
 		if err != nil {
 			return tmp, nil, err
 		}
 		src = rest
-		last = runningSum(dst[i:i+end], minDelta, last)
+		if width == 64 {
+			last = runningSum(dst[i:i+end], minDelta, last)
+		} else {
+			last32 = runningSum32(dst[i:i+end], int32(minDelta), last32, unsigned)
+		}
 		i += end
 	}
 	return tmp, src, nil
@@ -121,50 +144,6 @@ func unpackBlock(dst []int64, src, widths []byte, per, maxWidth int, tmp []byte)
 		m += k
 	}
 	return i, src, tmp, nil
-}
-
-// decodeDeltaInt32 is decodeDeltaInt64 for INT32 values: the arithmetic wraps at 32 bits, and
-// each value is sign-extended, or zero-extended when unsigned is set.
-func decodeDeltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, error) {
-	tmp, _, err := deltaInt32(dst, src, unsigned, tmp)
-	return tmp, err
-}
-
-// deltaInt32 is decodeDeltaInt32; it also returns the bytes after the last miniblock read.
-func deltaInt32(dst []int64, src []byte, unsigned bool, tmp []byte) ([]byte, []byte, error) {
-	h, src, err := parseDeltaHeader(src)
-	if err != nil {
-		return tmp, nil, err
-	}
-	if h.total < len(dst) {
-		return tmp, nil, errShort(h.total, len(dst))
-	}
-	if h.first < math.MinInt32 || h.first > math.MaxInt32 {
-		return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED first value %d outside INT32", ErrCorrupt, h.first)
-	}
-	if len(dst) == 0 {
-		return tmp, src, nil
-	}
-	last := int32(h.first)
-	dst[0] = widen32(last, unsigned)
-	per := h.blockSize / h.miniBlocks
-	for i := 1; i < len(dst); {
-		md, n := binary.Varint(src)
-		if n <= 0 || len(src)-n < h.miniBlocks {
-			return tmp, nil, fmt.Errorf("%w: DELTA_BINARY_PACKED block header ends early", ErrCorrupt)
-		}
-		widths := src[n : n+h.miniBlocks]
-		src = src[n+h.miniBlocks:]
-		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, 32, tmp)
-		tmp = t
-		if err != nil {
-			return tmp, nil, err
-		}
-		src = rest
-		last = runningSum32(dst[i:i+end], int32(md), last, unsigned)
-		i += end
-	}
-	return tmp, src, nil
 }
 
 // widen32 converts an INT32 value to int64.
