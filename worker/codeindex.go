@@ -71,32 +71,15 @@ const minScratchFilters = 3
 // eventType), or nil when there is none.
 func scratchCodeIndex(q *query.Query) *codeIndex {
 	distinct := map[string]map[string]bool{} // column -> filter keys
-	add := func(fs []query.Filter) {
-		for i := range fs {
-			f := &fs[i]
-			if f.Value.Kind != query.KindString {
-				continue
-			}
-			if distinct[f.Column] == nil {
-				distinct[f.Column] = map[string]bool{}
-			}
-			distinct[f.Column][filterKey(f)] = true
+	forEachFilter(q, func(f *query.Filter) {
+		if f.Value.Kind != query.KindString {
+			return
 		}
-	}
-	steps := func(ss []query.Step) {
-		for i := range ss {
-			add(ss[i].AllFilters())
+		if distinct[f.Column] == nil {
+			distinct[f.Column] = map[string]bool{}
 		}
-	}
-	if qs := q.Query; qs != nil {
-		for i := range qs.Conditions {
-			add(qs.Conditions[i].AllFilters())
-			steps(qs.Conditions[i].Sequence)
-		}
-	}
-	if q.Funnel != nil {
-		steps(q.Funnel.Sequence)
-	}
+		distinct[f.Column][filterKey(f)] = true
+	})
 	var only map[string]bool
 	for col, keys := range distinct {
 		if len(keys) >= minScratchFilters {

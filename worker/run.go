@@ -195,13 +195,7 @@ func needsTime(q *query.Query) bool {
 // referencedColumns returns every column a filter, target or aggregation of q reads.
 func referencedColumns(q *query.Query) map[string]bool {
 	refs := map[string]bool{}
-	steps := func(ss []query.Step) {
-		for i := range ss {
-			for _, f := range ss[i].AllFilters() {
-				refs[f.Column] = true
-			}
-		}
-	}
+	forEachFilter(q, func(f *query.Filter) { refs[f.Column] = true })
 	aggs := func(as []query.Aggregation) {
 		for _, a := range as {
 			refs[a.Column] = true
@@ -212,23 +206,41 @@ func referencedColumns(q *query.Query) map[string]bool {
 	}
 	if qs := q.Query; qs != nil {
 		for i := range qs.Conditions {
-			c := &qs.Conditions[i]
-			for _, f := range c.AllFilters() {
-				refs[f.Column] = true
-			}
-			steps(c.Sequence)
-			if c.Target != nil && c.Target.Column != "" {
-				refs[c.Target.Column] = true
+			if t := qs.Conditions[i].Target; t != nil && t.Column != "" {
+				refs[t.Column] = true
 			}
 		}
 		aggs(qs.Aggregations)
 	}
 	if f := q.Funnel; f != nil {
-		steps(f.Sequence)
 		aggs(f.StepAggregations)
 		aggs(f.EndAggregations)
 	}
 	return refs
+}
+
+// forEachFilter calls fn for every filter of q: those of the conditions, of their sequence steps
+// and of the funnel's steps.
+func forEachFilter(q *query.Query, fn func(*query.Filter)) {
+	add := func(fs []query.Filter) {
+		for i := range fs {
+			fn(&fs[i])
+		}
+	}
+	steps := func(ss []query.Step) {
+		for i := range ss {
+			add(ss[i].AllFilters())
+		}
+	}
+	if qs := q.Query; qs != nil {
+		for i := range qs.Conditions {
+			add(qs.Conditions[i].AllFilters())
+			steps(qs.Conditions[i].Sequence)
+		}
+	}
+	if q.Funnel != nil {
+		steps(q.Funnel.Sequence)
+	}
 }
 
 // Evaluate answers a validated query over a decoded table.
