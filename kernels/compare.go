@@ -55,7 +55,32 @@ func CompareBool(dst Bitset, vals []bool, nulls []uint64, op Op, v bool) {
 // MatchCodes sets dst[i] = lut[codes[i]]. The caller evaluates a string predicate once per
 // dictionary entry to build lut, including the entry len(dict) for null rows. Preconditions:
 // len(dst) >= (len(codes)+63)/64 (only those words are written); every code < len(lut).
+//
+// A table that selects one code, or all codes but one, costs one EqualCodes pass.
 func MatchCodes(dst Bitset, codes []uint32, lut []bool) {
+	var hit, miss, hits int
+	for c, m := range lut {
+		if m {
+			hit, hits = c, hits+1
+		} else {
+			miss = c
+		}
+	}
+	switch hits {
+	case 1:
+		EqualCodes(dst, codes, uint32(hit))
+		return
+	case len(lut) - 1:
+		EqualCodes(dst, codes, uint32(miss))
+		d := dst[:wordsFor(len(codes))]
+		for i := range d {
+			d[i] = ^d[i]
+		}
+		if n := len(codes); n&63 != 0 {
+			d[len(d)-1] &= tailMask(n)
+		}
+		return
+	}
 	full := len(codes) >> 6
 	d := dst[:full]
 	for w := range d {
@@ -458,32 +483,28 @@ func neBool(dst Bitset, vals []bool, v bool) {
 	}
 }
 
-// CodeMasks sets masks[c] to the rows whose code is c, for every c < len(masks), in one pass over
-// the codes. Preconditions: every code < len(masks) and len(masks) <= 64; each mask has a word for
-// every row ((len(codes)+63)/64 words; only those are written).
-func CodeMasks(masks []Bitset, codes []uint32) {
-	// Two accumulators, for even and odd rows, halve the chains of read-modify-writes of one word
-	// when neighbouring rows share a code.
-	var acc0, acc1 [64]uint64
-	w0, w1 := acc0[:len(masks)], acc1[:len(masks)]
+// EqualCodes sets dst[i] = (codes[i] == c), eight rows per compare where the CPU has AVX2.
+// Preconditions: len(dst) >= (len(codes)+63)/64 (only those words are written).
+func EqualCodes(dst Bitset, codes []uint32, c uint32) {
 	full := len(codes) >> 6
-	for w := range full {
-		x := (*[64]uint32)(codes[w<<6:])
-		for k := 0; k < 64; k += 2 {
-			acc0[x[k]&63] |= 1 << k
-			acc1[x[k+1]&63] |= 2 << k
-		}
-		for c := range w0 {
-			masks[c][w] = w0[c] | w1[c]
-			w0[c], w1[c] = 0, 0
+	if hasAVX2 {
+		equalCodesAVX2(dst[:full], codes, c)
+	} else {
+		d := dst[:full]
+		for w := range d {
+			x := (*[64]uint32)(codes[w<<6:])
+			var m uint64
+			for k, v := range x {
+				m |= b2u(v == c) << k
+			}
+			d[w] = m
 		}
 	}
 	if tail := codes[full<<6:]; len(tail) > 0 {
-		for k, c := range tail {
-			w0[c&63] |= 1 << (uint(k) & 63)
+		var m uint64
+		for j, v := range tail {
+			m |= b2u(v == c) << (uint(j) & 63)
 		}
-		for c, m := range w0 {
-			masks[c][full] = m
-		}
+		dst[full] = m
 	}
 }

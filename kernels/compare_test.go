@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -240,24 +241,37 @@ func TestMatchCodes(t *testing.T) {
 	}
 }
 
-// TestCodeMasks checks every code's mask against a naive loop at edge lengths, up to 64 codes.
-func TestCodeMasks(t *testing.T) {
-	for _, n := range edgeLengths() {
-		for trial := range trialsFor(n) {
-			rng := newRand(t, n, trial)
-			numCodes := 1 + rng.IntN(64)
-			codes := make([]uint32, n)
-			for i := range codes {
-				codes[i] = uint32(rng.IntN(numCodes))
-			}
-			masks := make([]Bitset, numCodes)
-			for c := range masks {
-				masks[c] = garbage(rng, wordsFor(n))
-			}
-			CodeMasks(masks, codes)
-			for c := range masks {
-				want := naivePredicate(n, nil, Eq, func(i int) bool { return codes[i] == uint32(c) })
-				checkBits(t, "CodeMasks n="+itoa(n)+" code="+itoa(c), masks[c], want)
+// TestEqualCodes checks EqualCodes against a naive loop at edge lengths, with the AVX2 kernel
+// (where the CPU has it) and with the Go loop, and MatchCodes with tables that select one code or
+// all codes but one (which take EqualCodes).
+func TestEqualCodes(t *testing.T) {
+	avx := hasAVX2
+	defer func() { hasAVX2 = avx }()
+	for _, useAVX := range []bool{false, avx} {
+		hasAVX2 = useAVX
+		for _, n := range edgeLengths() {
+			for trial := range trialsFor(n) {
+				rng := newRand(t, n, trial)
+				numCodes := 1 + rng.IntN(12)
+				codes := make([]uint32, n)
+				for i := range codes {
+					codes[i] = uint32(rng.IntN(numCodes))
+				}
+				c := uint32(rng.IntN(numCodes + 1)) // numCodes: a code no row has
+				name := "n=" + itoa(n) + " code=" + itoa(int(c)) + " avx2=" + strconv.FormatBool(useAVX)
+				dst := garbage(rng, wordsFor(n))
+				EqualCodes(dst, codes, c)
+				checkBits(t, "EqualCodes "+name, dst, naivePredicate(n, nil, Eq, func(i int) bool { return codes[i] == c }))
+
+				lut := make([]bool, numCodes+1)
+				lut[c] = true
+				MatchCodes(dst, codes, lut)
+				checkBits(t, "MatchCodes one code "+name, dst, naivePredicate(n, nil, Eq, func(i int) bool { return lut[codes[i]] }))
+				for i := range lut {
+					lut[i] = !lut[i]
+				}
+				MatchCodes(dst, codes, lut)
+				checkBits(t, "MatchCodes all but one "+name, dst, naivePredicate(n, nil, Eq, func(i int) bool { return lut[codes[i]] }))
 			}
 		}
 	}

@@ -27,6 +27,7 @@
 // (package worker) stops bad input at its boundary. Inner loops hold no interface calls, closures,
 // maps, defer or allocation; the variant for an operator is chosen once per call.
 //
-// This package imports only the standard library and github.com/RoaringBitmap/roaring/v2: no I/O,
+// This package imports only the standard library, github.com/RoaringBitmap/roaring/v2 and
+// golang.org/x/sys/cpu (to detect AVX2 for EqualCodes): no I/O,
 // no JSON, no logging.
 package kernels

@@ -76,11 +76,23 @@ func BenchmarkMatchCodes(b *testing.B) {
 		lut[c] = true
 	}
 	dst := NewBitset(benchRows)
-	b.ReportAllocs()
-	for b.Loop() {
-		MatchCodes(dst, bt.codes, lut)
-	}
-	reportRows(b, benchRows)
+	b.Run("lut", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			MatchCodes(dst, bt.codes, lut)
+		}
+		reportRows(b, benchRows)
+	})
+	// One code selected: an EqualCodes pass.
+	one := make([]bool, dictLen+1)
+	one[7] = true
+	b.Run("one-code", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			MatchCodes(dst, bt.codes, one)
+		}
+		reportRows(b, benchRows)
+	})
 }
 
 func BenchmarkCountPerGroup(b *testing.B) {
@@ -178,20 +190,6 @@ func BenchmarkGroupsPerCodeSmall(b *testing.B) {
 		GroupsPerCode(counts, last, bt.codes, bt.half, bt.starts)
 	}
 	reportRows(b, int(RowsOfGroups(bt.half, bt.starts)))
-}
-
-// BenchmarkCodeMasks makes the masks of every code of a column of 11 codes (ten values and nulls).
-func BenchmarkCodeMasks(b *testing.B) {
-	bt := newBenchTable(b, 10)
-	masks := make([]Bitset, 11)
-	for c := range masks {
-		masks[c] = NewBitset(benchRows)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		CodeMasks(masks, bt.codes)
-	}
-	reportRows(b, benchRows)
 }
 
 // BenchmarkTargetCount tests the counts of about 100K groups (a 1M-row part of groups of about

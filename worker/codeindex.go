@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/frocket/frocket/kernels"
-	"github.com/frocket/frocket/query"
 	"github.com/frocket/frocket/scan"
 )
 
@@ -13,88 +12,72 @@ import (
 // column's codes take.
 const maxIndexedCodes = 16
 
-// codeIndex holds, for one table, one row mask per code of each low-cardinality STRING column that
-// a filter has used, built on first use. A filter on such a column then costs a reference to one
-// mask (equality) or an OR of a few, instead of a pass over the codes. A cached table keeps its
-// index with it (ColumnCache), so the masks of the usual funnel steps (eventType == ...) are free on
-// a warm part; an uncached evaluation may use a scratch one (scratchCodeIndex). It is safe for
-// concurrent use.
+// codeIndex holds, for one cached table, row masks per code of its low-cardinality STRING
+// columns, each built on first use (one kernels.EqualCodes pass). A filter on such a column then
+// costs a reference to one mask (equality) or an OR of a few, instead of a pass over the codes, so
+// the masks of the usual funnel steps (eventType == ...) are free on a warm part. The
+// ColumnCache keeps a table's index with it. It is safe for concurrent use.
 type codeIndex struct {
 	mu   sync.Mutex
 	cols map[*scan.Column]*codeMasks
-	only map[string]bool // when set, the only columns indexed, by name
 }
 
-// codeMasks is one column's masks, built once.
+// codeMasks is one column's masks.
 type codeMasks struct {
-	once  sync.Once
-	masks []kernels.Bitset // by code; the last one is the null rows'
+	mu    sync.Mutex
+	codes []uint32         // the column's codes, one per row
+	masks []kernels.Bitset // by code, nil until used; the last one is the null rows'
 }
 
 func newCodeIndex() *codeIndex {
 	return &codeIndex{cols: map[*scan.Column]*codeMasks{}}
 }
 
-// masks returns the per-code masks of col over rows rows, or nil when x is nil or col is not a
+// column returns the masks of col over rows rows, or nil when x is nil or col is not a
 // low-cardinality STRING column.
-func (x *codeIndex) masks(col *scan.Column, rows int) []kernels.Bitset {
-	if x == nil || col.Type != scan.String || len(col.Dict)+1 > maxIndexedCodes || len(col.Codes) < rows ||
-		(x.only != nil && !x.only[col.Name]) {
+func (x *codeIndex) column(col *scan.Column, rows int) *codeMasks {
+	if x == nil || col.Type != scan.String || len(col.Dict)+1 > maxIndexedCodes || len(col.Codes) < rows {
 		return nil
 	}
 	x.mu.Lock()
+	defer x.mu.Unlock()
 	cm := x.cols[col]
 	if cm == nil {
-		cm = &codeMasks{}
+		cm = &codeMasks{codes: col.Codes[:rows], masks: make([]kernels.Bitset, len(col.Dict)+1)}
 		x.cols[col] = cm
 	}
-	x.mu.Unlock()
-	cm.once.Do(func() {
-		masks := make([]kernels.Bitset, len(col.Dict)+1)
-		for c := range masks {
-			masks[c] = kernels.NewBitset(rows)
-		}
-		kernels.CodeMasks(masks, col.Codes[:rows])
-		cm.masks = masks
-	})
-	return cm.masks
+	return cm
 }
 
-// minScratchFilters is the number of distinct filters on one column from which a query on an
-// uncached table makes all of the column's masks at once (kernels.CodeMasks, one pass) rather
-// than one pass per filter (kernels.MatchCodes): measured, one CodeMasks pass over 11 codes costs
-// about two MatchCodes passes.
-const minScratchFilters = 3
+// mask returns the rows of code c (shared: callers must not modify it).
+func (cm *codeMasks) mask(c int) kernels.Bitset {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	if cm.masks[c] == nil {
+		m := kernels.NewBitset(len(cm.codes))
+		kernels.EqualCodes(m, cm.codes, uint32(c))
+		cm.masks[c] = m
+	}
+	return cm.masks[c]
+}
 
-// scratchCodeIndex returns an index for one evaluation of q over an uncached table, limited to
-// the columns with at least minScratchFilters distinct string filters (a 3-step funnel over
-// eventType), or nil when there is none.
-func scratchCodeIndex(q *query.Query) *codeIndex {
-	distinct := map[string]map[string]bool{} // column -> filter keys
-	forEachFilter(q, func(f *query.Filter) {
-		if f.Value.Kind != query.KindString {
-			return
-		}
-		if distinct[f.Column] == nil {
-			distinct[f.Column] = map[string]bool{}
-		}
-		distinct[f.Column][filterKey(f)] = true
-	})
-	var only map[string]bool
-	for col, keys := range distinct {
-		if len(keys) >= minScratchFilters {
-			if only == nil {
-				only = map[string]bool{}
-			}
-			only[col] = true
+// match returns the rows whose code matches lut: the code's mask itself when one code matches
+// (shared: callers must not modify it), else a new OR of the matching ones.
+func (cm *codeMasks) match(lut []bool) kernels.Bitset {
+	var match []int
+	for c, m := range lut[:len(cm.masks)] {
+		if m {
+			match = append(match, c)
 		}
 	}
-	if only == nil {
-		return nil
+	if len(match) == 1 {
+		return cm.mask(match[0])
 	}
-	x := newCodeIndex()
-	x.only = only
-	return x
+	dst := kernels.NewBitset(len(cm.codes))
+	for _, c := range match {
+		dst.Or(cm.mask(c))
+	}
+	return dst
 }
 
 // indexBytes is the most memory a codeIndex over tbl can take: the masks of every
@@ -108,23 +91,4 @@ func indexBytes(tbl *scan.Table) int64 {
 		}
 	}
 	return n
-}
-
-// unionMasks returns the rows whose code matches lut, from the per-code masks: the mask itself
-// when one code matches (shared: callers must not modify it), else a new OR of the matching ones.
-func unionMasks(masks []kernels.Bitset, lut []bool, rows int) kernels.Bitset {
-	var match []int
-	for c, m := range lut[:len(masks)] {
-		if m {
-			match = append(match, c)
-		}
-	}
-	if len(match) == 1 {
-		return masks[match[0]]
-	}
-	dst := kernels.NewBitset(rows)
-	for _, c := range match {
-		dst.Or(masks[c])
-	}
-	return dst
 }

@@ -111,41 +111,41 @@ func TestCodeIndexAnswersAsWithout(t *testing.T) {
 	}
 }
 
-// TestCodeIndexMasks checks the masks, that an equality filter gets the index's own mask (no
-// copy), and the bytes reserved for an index.
+// TestCodeIndexMasks checks the masks, that they are built once, that an equality filter gets the
+// index's own mask (no copy), and the bytes reserved for an index.
 func TestCodeIndexMasks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	tbl := indexTable(rng, 300, maxIndexedCodes-1)
 	ev := tbl.Columns["ev"]
 	index := newCodeIndex()
-	masks := index.masks(ev, tbl.Rows)
-	if len(masks) != maxIndexedCodes {
-		t.Fatalf("%d masks, want %d", len(masks), maxIndexedCodes)
+	cm := index.column(ev, tbl.Rows)
+	if cm == nil || len(cm.masks) != maxIndexedCodes {
+		t.Fatalf("masks of the %d-code column: %+v", maxIndexedCodes, cm)
 	}
 	for i, c := range ev.Codes {
-		for code, m := range masks {
-			if m.Get(i) != (uint32(code) == c) {
+		for code := range maxIndexedCodes {
+			if m := cm.mask(code); m.Get(i) != (uint32(code) == c) {
 				t.Fatalf("row %d (code %d): mask of code %d says %v", i, c, code, m.Get(i))
 			}
 		}
 	}
-	if again := index.masks(ev, tbl.Rows); &again[0][0] != &masks[0][0] {
+	if index.column(ev, tbl.Rows) != cm || &cm.mask(2)[0] != &cm.masks[2][0] {
 		t.Fatal("masks were built twice")
 	}
-	if index.masks(tbl.Columns["big"], tbl.Rows) != nil || index.masks(tbl.Group, tbl.Rows) != nil {
+	if index.column(tbl.Columns["big"], tbl.Rows) != nil || index.column(tbl.Group, tbl.Rows) != nil {
 		t.Fatal("masks for a high-cardinality or non-STRING column")
 	}
 	var none *codeIndex
-	if none.masks(ev, tbl.Rows) != nil {
+	if none.column(ev, tbl.Rows) != nil {
 		t.Fatal("a nil index returned masks")
 	}
 	lut := make([]bool, maxIndexedCodes)
 	lut[3] = true
-	if m := unionMasks(masks, lut, tbl.Rows); &m[0] != &masks[3][0] {
+	if m := cm.match(lut); &m[0] != &cm.masks[3][0] {
 		t.Fatal("a one-code filter did not get the index's mask")
 	}
 	lut[5] = true
-	m := unionMasks(masks, lut, tbl.Rows)
+	m := cm.match(lut)
 	for i, c := range ev.Codes {
 		if m.Get(i) != (c == 3 || c == 5) {
 			t.Fatalf("row %d (code %d): union of codes 3 and 5 says %v", i, c, m.Get(i))
@@ -154,38 +154,5 @@ func TestCodeIndexMasks(t *testing.T) {
 	words := int64(tbl.Rows+63) / 64
 	if got, want := indexBytes(tbl), int64(maxIndexedCodes)*words*8; got != want {
 		t.Fatalf("indexBytes = %d, want %d (the 16-code column only)", got, want)
-	}
-}
-
-// TestScratchCodeIndex checks which columns an uncached evaluation indexes: those with at least
-// minScratchFilters distinct string filters, counted across conditions, sequences and the funnel.
-func TestScratchCodeIndex(t *testing.T) {
-	schema := &query.Schema{GroupColumn: "u", TimestampColumn: "ts",
-		Columns: map[string]query.ColumnType{"u": query.TypeInt, "ts": query.TypeInt, "ev": query.TypeString, "big": query.TypeString}}
-	for _, c := range []struct {
-		body string
-		want []string
-	}{
-		{`{}`, nil},
-		{`{"funnel": {"sequence": [{"filter": ["ev", "==", "a"]}, {"filter": ["ev", "==", "b"]}]}}`, nil},
-		{`{"funnel": {"sequence": [{"filter": ["ev", "==", "a"]}, {"filter": ["ev", "==", "b"]}, {"filter": ["ev", "==", "a"]}]}}`, nil},
-		{`{"funnel": {"sequence": [{"filter": ["ev", "==", "a"]}, {"filter": ["ev", "==", "b"]}, {"filter": ["ev", "!=", "a"]}]}}`, []string{"ev"}},
-		{`{"query": {"conditions": [{"filter": ["ev", "==", "a"]}, {"sequence": [{"filter": ["big", "==", "x"]}, {"filter": ["ev", "==", "c"]}]}]},
-		  "funnel": {"sequence": [{"filter": ["ev", "==", "b"]}, {"filter": ["big", "==", "y"]}]}}`, []string{"ev"}},
-	} {
-		v, errs := query.Compile([]byte(c.body), schema, query.DefaultConfig())
-		if len(errs) > 0 {
-			t.Fatalf("%s: %v", c.body, errs)
-		}
-		x := scratchCodeIndex(v.Query)
-		var got []string
-		if x != nil {
-			for col := range x.only {
-				got = append(got, col)
-			}
-		}
-		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s: indexes %v, want %v", c.body, got, c.want)
-		}
 	}
 }

@@ -253,9 +253,6 @@ func evaluate(tbl *scan.Table, index *codeIndex, v *query.Validated, maxMapKeys 
 	if maxMapKeys <= 0 {
 		maxMapKeys = DefaultMaxMapKeys
 	}
-	if index == nil {
-		index = scratchCodeIndex(v.Query)
-	}
 	e := &evaluator{tbl: tbl, byRow: tbl.GroupOf != nil, index: index, masks: map[string]kernels.Bitset{}, encodedCols: map[string]*encodedColumn{}, maxMapKeys: maxMapKeys}
 	q := v.Query
 	var out query.Partial
@@ -472,12 +469,12 @@ func (e *evaluator) filterMask(f *query.Filter) (kernels.Bitset, error) {
 	if err != nil {
 		return nil, err
 	}
-	if masks := e.index.masks(col, e.tbl.Rows); masks != nil && f.Value.Kind == query.KindString {
+	if cm := e.index.column(col, e.tbl.Rows); cm != nil && f.Value.Kind == query.KindString {
 		lut, err := stringLUT(col, f.Op, f.Value.Str)
 		if err != nil {
 			return nil, fmt.Errorf("filter on %q: %w", f.Column, err)
 		}
-		m := unionMasks(masks, lut, e.tbl.Rows)
+		m := cm.match(lut)
 		e.masks[key] = m
 		return m, nil
 	}
