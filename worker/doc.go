@@ -12,11 +12,11 @@
 //     evaluated in file order through per-row group ids and the kernels' ByRow variants, unless the
 //     table goes into a ColumnCache, where it is sorted once for every later query. The empty query
 //     only counts groups and rows. With Task.Buffers the decoded slices are recycled between tasks.
-//  2. Every filter becomes a row bitset; identical filters are computed once per file. A STRING column
-//     of at most 16 codes can instead give one mask per code (codeindex.go): a cached table keeps them,
-//     built on first use, so a filter on a warm part is a reference to a mask (equality) or an OR of a
-//     few; an uncached table builds them in one pass when the query has 3+ distinct filters on the
-//     column (a funnel over eventType).
+//  2. Every filter becomes a row bitset; identical filters are computed once per file. A STRING filter
+//     is evaluated once per dictionary entry; one that selects a single code (or all but one) is one
+//     AVX2 compare pass over the codes. A cached table of a STRING column of at most 16 codes keeps one
+//     mask per code (codeindex.go), each built on first use, so a filter on a warm part is a reference
+//     to a mask (equality) or an OR of a few.
 //  3. Conditions become group sets (roaring bitmaps): filter and filters conditions count (or sum) their
 //     matching rows per group and compare with the target; sequence conditions walk each group once with
 //     a cursor per step.
