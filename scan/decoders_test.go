@@ -42,6 +42,16 @@ func int64Patterns(rng *rand.Rand, n int) map[string][]int64 {
 	})
 	gen("sorted-ids", func(i int) int64 { return int64(i/7) * 7919 })
 	gen("timestamps", func(i int) int64 { return 1_600_000_000_000 + int64(i)*1000 + rng.Int64N(999) })
+	// Sorted by (user, ts): ten increasing timestamps per user over a 30-day span, so most
+	// miniblocks have a backward jump and deltas of about 32 bits.
+	var userTS int64
+	gen("user-timestamps", func(i int) int64 {
+		if i%10 == 0 {
+			userTS = 1_700_000_000_000 + rng.Int64N(30*86_400_000)
+		}
+		userTS += rng.Int64N(600_000)
+		return userTS
+	})
 	return p
 }
 
@@ -301,7 +311,7 @@ func BenchmarkDecode(b *testing.B) {
 	var enc delta.BinaryPackedEncoding
 	dst := make([]int64, n)
 	var tmp []byte
-	for _, name := range []string{"timestamps", "sorted-ids"} {
+	for _, name := range []string{"timestamps", "user-timestamps", "sorted-ids"} {
 		data, _ := enc.EncodeInt64(nil, pats[name])
 		b.Run("delta-"+name, func(b *testing.B) {
 			for b.Loop() {

@@ -27,8 +27,8 @@
 // pageheader.go), its CRC checked when present, its body decompressed (uncompressed or snappy)
 // into a reused buffer and decoded straight into the column's slice: DELTA_BINARY_PACKED INT32
 // and INT64 (a block's miniblocks bit-unpacked into the destination, then one running sum in
-// place),
-// PLAIN INT32/INT64/FLOAT/DOUBLE/BOOLEAN/BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY, and
+// place; for INT64 deltas of at most 32 bits, with AVX2, unpacking and running sum in one pass
+// of eight values per load, unpacksum.go), PLAIN INT32/INT64/FLOAT/DOUBLE/BOOLEAN/BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY, and
 // RLE_DICTIONARY/PLAIN_DICTIONARY indexes (RLE/bit-packed hybrid) mapped through the chunk's
 // dictionary, converted once. Definition levels (v1: RLE after a 4-byte length; v2: before the
 // values, never compressed) place the values and mark the nulls. Data pages v1 and v2 both. In

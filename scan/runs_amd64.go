@@ -39,3 +39,12 @@ func detectAVX2() bool {
 	_, ebx7, _, _ := cpuid(7, 0)
 	return ebx7&(1<<5) != 0
 }
+
+// unpackSumAVX2 turns len(dst) deltas bit-packed at width w (LSB first) in src into values: with
+// d the unpacked deltas, dst[j] = last + (j+1)*minDelta + d[0] + ... + d[j], wrapping at 64 bits;
+// it returns dst's last value. Eight values are unpacked per 32-byte load (with tab) and summed
+// four at a time. Preconditions: unpackSumAVX2Ok(true, len(dst), w, src), tab ==
+// &unpackSumTabs[w].
+//
+//go:noescape
+func unpackSumAVX2(dst []int64, src []byte, tab *unpackSumTab, w int, minDelta, last int64) int64
