@@ -11,6 +11,11 @@ import (
 	"sync"
 )
 
+// FileFormat versions the files Generate writes: it changes whenever the same config would give
+// different files (another encoding or codec), so that datasets kept for reuse are regenerated.
+// 2: the integer timestamp column is stored uncompressed.
+const FileFormat = 2
+
 // Defaults of GenConfig.
 const (
 	DefaultRowGroupRows = 128 * 1024

@@ -35,7 +35,7 @@ type rowTail struct {
 
 type rowIntMillis struct {
 	UserID    int64 `parquet:"userId,delta"`
-	Timestamp int64 `parquet:"timestamp,delta"`
+	Timestamp int64 `parquet:"timestamp,delta,uncompressed"`
 	rowTail
 }
 
@@ -47,7 +47,7 @@ type rowIntSeconds struct {
 
 type rowStringMillis struct {
 	UserID    string `parquet:"userId,dict"`
-	Timestamp int64  `parquet:"timestamp,delta"`
+	Timestamp int64  `parquet:"timestamp,delta,uncompressed"`
 	rowTail
 }
 

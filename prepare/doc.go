@@ -36,7 +36,9 @@
 // Columns keep their names, order, physical and logical types and nullability. Integer columns
 // of 64 bits are DELTA_BINARY_PACKED; string columns are dictionary encoded when the first
 // RowGroupRows input rows hold at most half as many distinct values as rows, plain otherwise;
-// everything is snappy compressed, with column statistics. Row groups hold RowGroupRows rows.
+// everything is snappy compressed but an INT64 timestamp column (its delta-packed values, a
+// backward jump at every group, are near-random bits that snappy does not shrink; see package
+// bench), with column statistics. Row groups hold RowGroupRows rows.
 // Each file declares the sorting columns (group, timestamp) and carries the key-value metadata
 // entry bench.SortedMetadataKey = "<group>,<timestamp>". Parts that receive no rows are written
 // with zero rows, so there are always Files files.

@@ -46,6 +46,9 @@ func (l *layout) outputSchema() *parquet.Schema {
 		case c.kind == kindBytes:
 			n = parquet.Encoded(n, &parquet.Plain)
 		}
+		if i == l.ts && c.kind == kindInt64 {
+			n = parquet.Compressed(n, &parquet.Uncompressed) // see doc.go: snappy does not shrink it
+		}
 		if c.optional {
 			n = parquet.Optional(n)
 		}

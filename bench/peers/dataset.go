@@ -88,11 +88,12 @@ type datasetSpec struct {
 	Unsorted     bool
 	RowGroupRows int
 	StartMillis  int64
+	Format       int // bench.FileFormat
 }
 
 func specOf(c bench.GenConfig) datasetSpec {
 	return datasetSpec{Rows: c.Rows, Users: c.Users, Files: c.Files, Seed: c.Seed, Unsorted: c.Unsorted,
-		RowGroupRows: c.RowGroupRows, StartMillis: c.StartMillis}
+		RowGroupRows: c.RowGroupRows, StartMillis: c.StartMillis, Format: bench.FileFormat}
 }
 
 // ensureDataset generates the dataset of cfg unless its directory already holds it: the same spec
