@@ -91,10 +91,7 @@ func deltaInts(dst []int64, src []byte, width int, unsigned bool, tmp []byte) ([
 		dst[0] = widen32(last32, unsigned)
 	}
 	per := h.blockSize / h.miniBlocks
-	var sum *blockSum // INT64: each run of miniblocks is summed as it is unpacked
-	if width == 64 {
-		sum = &blockSum{last: h.first, avx2: hasAVX2()}
-	}
+	last, avx2 := h.first, width == 64 && hasAVX2()
 	for i := 1; i < len(dst); {
 		minDelta, n := binary.Varint(src)
 		if n <= 0 || len(src)-n < h.miniBlocks {
@@ -102,16 +99,24 @@ func deltaInts(dst []int64, src []byte, width int, unsigned bool, tmp []byte) ([
 		}
 		widths := src[n : n+h.miniBlocks]
 		src = src[n+h.miniBlocks:]
-		if sum != nil {
-			sum.minDelta = minDelta
+		if avx2 {
+			// A whole block of INT64 deltas of at most 32 bits: unpacked and summed in one pass.
+			if size, ok := unpackSumBlockOk(widths, per, len(dst)-i, src); ok {
+				end := i + per*len(widths)
+				last = unpackSumBlockAVX2(dst[i:end], src, widths, per, &unpackSumTabs, minDelta, last)
+				src, i = src[size:], end
+				continue
+			}
 		}
-		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, width, tmp, sum)
+		end, rest, t, err := unpackBlock(dst[i:], src, widths, per, width, tmp)
 		tmp = t
 		if err != nil {
 			return tmp, nil, err
 		}
 		src = rest
-		if sum == nil {
+		if width == 64 {
+			last = runningSum(dst[i:i+end], minDelta, last)
+		} else {
 			last32 = runningSum32(dst[i:i+end], int32(minDelta), last32, unsigned)
 		}
 		i += end
@@ -119,19 +124,11 @@ func deltaInts(dst []int64, src []byte, width int, unsigned bool, tmp []byte) ([
 	return tmp, src, nil
 }
 
-// blockSum is the running sum of an INT64 stream: the value before the next delta, the current
-// block's min delta, and whether unpackSumAVX2 may be used.
-type blockSum struct {
-	last, minDelta int64
-	avx2           bool
-}
-
 // unpackBlock unpacks the deltas of one block's miniblocks (per values each, of the given bit
 // widths, at most maxWidth) into dst, up to len(dst) values, and returns how many it wrote and
 // the bytes after the last miniblock read. Consecutive miniblocks of one width are unpacked by
-// one call, their bits being contiguous. With sum, each run becomes values by the running sum
-// as soon as it is unpacked (in one pass with unpackSumAVX2 where it applies).
-func unpackBlock(dst []int64, src, widths []byte, per, maxWidth int, tmp []byte, sum *blockSum) (int, []byte, []byte, error) {
+// one call, their bits being contiguous.
+func unpackBlock(dst []int64, src, widths []byte, per, maxWidth int, tmp []byte) (int, []byte, []byte, error) {
 	i := 0
 	for m := 0; m < len(widths) && i < len(dst); {
 		w := int(widths[m])
@@ -144,22 +141,15 @@ func unpackBlock(dst []int64, src, widths []byte, per, maxWidth int, tmp []byte,
 			k++
 		}
 		out := dst[i:min(i+k*per, len(dst))]
-		switch {
-		case (len(out)*w+7)/8 > len(src):
-			return 0, nil, tmp, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
-		case sum != nil && unpackSumAVX2Ok(sum.avx2, len(out), w, src):
-			sum.last = unpackSumAVX2(out, src, &unpackSumTabs[w], w, sum.minDelta, sum.last)
-		default:
-			if w == 0 {
-				clear(out)
-			} else {
-				tmp = unpackI64(out, src, uint(w), tmp)
+		if w == 0 {
+			clear(out)
+		} else {
+			if (len(out)*w+7)/8 > len(src) {
+				return 0, nil, tmp, fmt.Errorf("%w: DELTA_BINARY_PACKED miniblock ends early", ErrCorrupt)
 			}
-			if sum != nil {
-				sum.last = runningSum(out, sum.minDelta, sum.last)
-			}
+			tmp = unpackI64(out, src, uint(w), tmp)
+			src = src[min(k*per*w/8, len(src)):]
 		}
-		src = src[min(k*per*w/8, len(src)):]
 		i += len(out)
 		m += k
 	}

@@ -30,7 +30,8 @@
 // place; for INT64 deltas of at most 32 bits, with AVX2, unpacking and running sum in one pass
 // of eight values per load, unpacksum.go), PLAIN INT32/INT64/FLOAT/DOUBLE/BOOLEAN/BYTE_ARRAY, DELTA_LENGTH_BYTE_ARRAY, and
 // RLE_DICTIONARY/PLAIN_DICTIONARY indexes (RLE/bit-packed hybrid) mapped through the chunk's
-// dictionary, converted once. Definition levels (v1: RLE after a 4-byte length; v2: before the
+// dictionary, converted once (for STRING dictionaries of up to 16 entries, eight indexes per
+// AVX2 table lookup). Definition levels (v1: RLE after a 4-byte length; v2: before the
 // values, never compressed) place the values and mark the nulls. Data pages v1 and v2 both. In
 // an uncompressed chunk of a required INT64 or DOUBLE column, PLAIN pages are read straight into
 // the column's slice, page by page (direct.go).

@@ -134,6 +134,8 @@ func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte)
 	}
 	size := uint32(len(table))
 	valueBytes := int(bitWidth+7) / 8
+	var small smallTable
+	useSmall := small.init(table)
 	for i := 0; i < n; {
 		count, packed, k, err := runHeader(data)
 		if err != nil {
@@ -185,7 +187,12 @@ func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte)
 			ids := idx[:b]
 			tmp = unpackU32(ids, src, bitWidth, tmp)
 			src = src[b*int(bitWidth)/8:] // b is a multiple of 8 except at the end
-			if j := mapIndexes(dst[i+done:i+done+b], ids, table); j >= 0 {
+			out := dst[i+done : i+done+b]
+			if useSmall && small.lookup(any(out).([]uint32), ids) {
+				done += b
+				continue
+			}
+			if j := mapIndexes(out, ids, table); j >= 0 {
 				return tmp, errIndex(int32(ids[j]), len(table))
 			}
 			done += b
@@ -210,4 +217,39 @@ func mapIndexes[T any](out []T, ids []uint32, table []T) int {
 		out[j] = table[x]
 	}
 	return -1
+}
+
+// smallTable is a dictionary of at most 16 uint32 codes, padded for mapSmallAVX2.
+type smallTable struct {
+	codes [16]uint32
+	size  uint32
+}
+
+// init copies table into t and reports whether t can be used: the CPU has AVX2, T is uint32
+// (STRING codes) and the table has 1 to 16 entries.
+func (t *smallTable) init(table any) bool {
+	codes, ok := table.([]uint32)
+	if !ok || len(codes) == 0 || len(codes) > 16 || !hasAVX2() {
+		return false
+	}
+	t.size = uint32(len(codes))
+	copy(t.codes[:], codes)
+	return true
+}
+
+// lookup writes out[j] = codes[ids[j]] for every j and reports whether every index was in the
+// table; when not, the caller must redo the batch with mapIndexes to find the bad index.
+// Precondition: len(out) == len(ids).
+func (t *smallTable) lookup(out, ids []uint32) bool {
+	bulk := len(ids) &^ 7
+	if !mapSmallAVX2(out, ids, &t.codes, t.size) {
+		return false
+	}
+	for j, x := range ids[bulk:] {
+		if x >= t.size {
+			return false
+		}
+		out[bulk+j] = t.codes[x]
+	}
+	return true
 }

@@ -40,11 +40,19 @@ func detectAVX2() bool {
 	return ebx7&(1<<5) != 0
 }
 
-// unpackSumAVX2 turns len(dst) deltas bit-packed at width w (LSB first) in src into values: with
-// d the unpacked deltas, dst[j] = last + (j+1)*minDelta + d[0] + ... + d[j], wrapping at 64 bits;
-// it returns dst's last value. Eight values are unpacked per 32-byte load (with tab) and summed
-// four at a time. Preconditions: unpackSumAVX2Ok(true, len(dst), w, src), tab ==
-// &unpackSumTabs[w].
+// unpackSumBlockAVX2 turns the miniblocks of one DELTA_BINARY_PACKED block, per deltas each,
+// bit-packed at width widths[m] (LSB first), consecutive in src, into per*len(widths) values:
+// with d the deltas in order, dst[j] = last + (j+1)*minDelta + d[0] + ... + d[j], wrapping at
+// 64 bits. It returns dst's last value. Eight values are unpacked per 32-byte load and summed
+// four at a time. Preconditions: unpackSumBlockOk(widths, per, len(dst), src) holds and the
+// CPU has AVX2.
 //
 //go:noescape
-func unpackSumAVX2(dst []int64, src []byte, tab *unpackSumTab, w int, minDelta, last int64) int64
+func unpackSumBlockAVX2(dst []int64, src []byte, widths []byte, per int, tabs *[33]unpackSumTab, minDelta, last int64) int64
+
+// mapSmallAVX2 writes out[j] = table[ids[j]] for the first len(ids)/8*8 indexes and reports
+// whether all of them were below size; when not, out holds garbage for some of them.
+// Preconditions: the CPU has AVX2, 1 <= size <= 16, len(out) >= len(ids).
+//
+//go:noescape
+func mapSmallAVX2(out, ids []uint32, table *[16]uint32, size uint32) (ok bool)

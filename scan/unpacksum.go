@@ -1,5 +1,7 @@
 package scan
 
+import "unsafe"
+
 // unpackSumTab is what unpackSumAVX2 needs to unpack eight values of one bit width w <= 32 from
 // the 32 bytes at a byte boundary (eight values take w bytes): value i starts at bit i*w, in
 // dword i*w/32 at shift i*w%32, and ends in the next dword at the latest.
@@ -8,6 +10,10 @@ type unpackSumTab struct {
 	shift [2][4]uint64 // each value's shift within its two dwords
 	mask  uint64       // w low bits
 }
+
+// runs_amd64.s indexes unpackSumTabs with a stride of 136 bytes: this fails to compile when
+// unpackSumTab has another size.
+const _ = uint(unsafe.Sizeof(unpackSumTab{})-136) + uint(136-unsafe.Sizeof(unpackSumTab{}))
 
 // unpackSumTabs holds the table of every bit width from 0 to 32.
 var unpackSumTabs = func() (tabs [33]unpackSumTab) {
@@ -25,9 +31,21 @@ var unpackSumTabs = func() (tabs [33]unpackSumTab) {
 	return tabs
 }()
 
-// unpackSumAVX2Ok reports whether unpackSum may use unpackSumAVX2 for n values of width w from
-// src: the CPU has AVX2, w <= 32, n is a positive multiple of 8, and the last 32-byte load,
-// at byte (n/8-1)*w, stays inside src.
-func unpackSumAVX2Ok(avx2 bool, n int, w int, src []byte) bool {
-	return avx2 && w <= 32 && n > 0 && n%8 == 0 && (n/8-1)*w+32 <= len(src)
+// unpackSumBlockOk returns how many bytes of src the miniblocks of one block take, and whether
+// unpackSumBlockAVX2 may decode them into the first per*len(widths) of n values: every width is
+// at most 32 and the last 32-byte load, at (per/8-1)*w bytes into the last miniblock, stays
+// inside src. per is a multiple of 32 (parseDeltaHeader checks it).
+func unpackSumBlockOk(widths []byte, per, n int, src []byte) (int, bool) {
+	if per*len(widths) > n || len(widths) == 0 {
+		return 0, false
+	}
+	size, last := 0, 0
+	for _, w := range widths {
+		if w > 32 {
+			return 0, false
+		}
+		last = size + (per/8-1)*int(w)
+		size += per * int(w) / 8
+	}
+	return size, last+32 <= len(src)
 }
