@@ -28,6 +28,7 @@ type scratch struct {
 	idx   []uint32 // unpacked dictionary indexes, indexBatch of them
 	lens  []int64  // byte array lengths of a DELTA_LENGTH_BYTE_ARRAY page
 	tmp   []byte   // padded copies for bit unpacking near a buffer's end
+	group []int64  // one row group's group values, when Read streams them
 }
 
 // chunkDict is the dictionary page of the chunk being decoded by the fast path.

@@ -7,7 +7,11 @@
 // remaining rows are filtered exactly, and the rows end up ordered by (group, timestamp).
 //
 // An already ordered file is detected in one pass, which also finds the group starts, and left
-// as is. When every row is kept and the group column is an integer, that pass runs on each row
+// as is. When the file declares that order (Parquet's sorting_columns: group, then timestamp,
+// ascending) and the request does not name the group column among its columns, the group values
+// are needed only for that pass: each row group's go into one reused buffer and the table keeps
+// the group starts alone (Table.Group.Ints is nil). A file whose rows turn out not to be in the
+// declared order has its group values decoded in full after all. When every row is kept and the group column is an integer, that pass runs on each row
 // group's rows right after they are decoded, while they are in cache; for int64 groups it
 // checks 64 rows per step with AVX2 where the CPU has it (runs_amd64.s), with the Go loop
 // (branch-free for short runs) as its twin. Any other file is grouped by a dense per-row

@@ -89,11 +89,19 @@ func (rc *runCheck[G]) init(starts []uint32, avx2 bool) {
 // add checks the rows of g (and ts, nil or as long as g) from the first one not yet checked up to
 // hi, after which rows [0, hi) must not change.
 func (rc *runCheck[G]) add(g []G, ts []int64, hi int) {
+	rc.addAt(g, ts, 0, hi)
+}
+
+// addAt is add when g and ts hold the rows from off on: g[i] is row off+i. The row before the
+// first one not yet checked must be among them.
+func (rc *runCheck[G]) addAt(g []G, ts []int64, off, hi int) {
 	lo := max(rc.done, 1)
 	rc.done = hi
 	if rc.bad || lo >= hi {
 		return
 	}
+	// From here on lo and hi index g and ts; positions are off+lo...
+	lo, hi = lo-off, hi-off
 	if g64, ok := any(g).([]int64); ok && rc.avx2 {
 		t64 := ts
 		if t64 == nil {
@@ -107,7 +115,7 @@ func (rc *runCheck[G]) add(g []G, ts []int64, hi int) {
 				return
 			}
 			for w, word := range up[:words] {
-				base := uint32(lo + 64*w)
+				base := uint32(off + lo + 64*w)
 				for word != 0 {
 					rc.starts = append(rc.starts, base+uint32(bits.TrailingZeros64(word)))
 					word &= word - 1
@@ -123,15 +131,16 @@ func (rc *runCheck[G]) add(g []G, ts []int64, hi int) {
 		// predictable, and then it is the faster one.
 		long := rc.k*longRun < sortedBlock
 		var bad uint8
+		base := uint32(off + lo)
 		switch {
 		case ts != nil && long:
-			rc.k, bad = runStartsTSBranchy(blk[:], g[lo-1:end], ts[lo-1:end], uint32(lo))
+			rc.k, bad = runStartsTSBranchy(blk[:], g[lo-1:end], ts[lo-1:end], base)
 		case ts != nil:
-			rc.k, bad = runStartsTS(blk[:], g[lo-1:end], ts[lo-1:end], uint32(lo))
+			rc.k, bad = runStartsTS(blk[:], g[lo-1:end], ts[lo-1:end], base)
 		case long:
-			rc.k, bad = runStartsBranchy(blk[:], g[lo-1:end], uint32(lo))
+			rc.k, bad = runStartsBranchy(blk[:], g[lo-1:end], base)
 		default:
-			rc.k, bad = runStarts(blk[:], g[lo-1:end], uint32(lo))
+			rc.k, bad = runStarts(blk[:], g[lo-1:end], base)
 		}
 		if bad != 0 {
 			rc.bad = true

@@ -109,15 +109,33 @@ func (f *File) Read(req Request) (t *Table, err error) {
 
 	// Decode row group by row group, so that, when every row is kept, the order of an integer
 	// group column and timestamp is checked on each row group's rows while they are in cache.
+	early := !req.CountGroupsOnly && !tf.set() && gspec.info.Type == Int && (tspec == nil || tspec.info.Type == Int)
+	// A file that declares its (group, timestamp) order, read for a query that does not use the
+	// group values themselves, needs them only for that check and the group starts: each row
+	// group's values go into one small buffer instead of a column of every row.
+	stream := early && tspec != nil && tspec != gspec && !slices.Contains(req.Columns, req.GroupColumn) &&
+		f.declaresOrder(gspec, tspec, groups)
 	cols := make(map[string]*Column, len(specs))
 	st := req.Buffers.newReadState()
 	defer req.Buffers.done(st)
 	decs := make([]*columnDecoder, 0, len(specs))
-	for _, s := range specs {
+	for i, s := range specs {
 		if _, done := cols[s.info.Name]; done {
 			continue
 		}
-		d, err := f.newColumnDecoder(s, total, req.Buffers, st)
+		var d *columnDecoder
+		var err error
+		if stream && i == 0 {
+			d, err = f.newColumnDecoder(s, 0, nil, st)
+			// Row 0 holds the previous row group's last value.
+			d.rows = f.maxRowGroupRows(groups) + 1
+			if cap(st.scratch.group) < d.rows {
+				st.scratch.group = make([]int64, d.rows)
+			}
+			d.col.Ints = st.scratch.group[:d.rows]
+		} else {
+			d, err = f.newColumnDecoder(s, total, req.Buffers, st)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.name, err)
 		}
@@ -129,7 +147,6 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	if tspec != nil {
 		tsCol = cols[req.TimestampColumn]
 	}
-	early := !req.CountGroupsOnly && !tf.set() && group.Type == Int && (tsCol == nil || tsCol.Type == Int)
 	// decs[0] decodes the group column, decs[1] the timestamp column when it is another one.
 	checkAfter := 0
 	var tsInts []int64
@@ -147,11 +164,23 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	for _, rg := range groups {
 		n := 0
 		for i, d := range decs {
+			at := pos
+			if stream && i == 0 {
+				at = 1
+			}
 			var err error
-			if n, err = d.decodeRowGroup(rg, pos); err != nil {
+			if n, err = d.decodeRowGroup(rg, at); err != nil {
 				return nil, fmt.Errorf("read %s: %w", f.name, err)
 			}
-			if early && i == checkAfter {
+			switch {
+			case !early || i != checkAfter:
+			case stream && pos == 0:
+				rc.addAt(group.Ints[1:1+n], tsInts, 0, n)
+				group.Ints[0] = group.Ints[n]
+			case stream:
+				rc.addAt(group.Ints[:1+n], tsInts[pos-1:], pos-1, pos+n)
+				group.Ints[0] = group.Ints[n]
+			default:
 				rc.add(group.Ints, tsInts, pos+n)
 			}
 		}
@@ -159,6 +188,26 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	}
 	for _, d := range decs {
 		d.finish()
+	}
+	if stream {
+		group.Ints = nil // the scratch buffer's
+		if rc.bad {
+			// Not in the declared order after all: decode the group values of every row.
+			d, err := f.newColumnDecoder(gspec, total, req.Buffers, st)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", f.name, err)
+			}
+			at := 0
+			for _, rg := range groups {
+				n, err := d.decodeRowGroup(rg, at)
+				if err != nil {
+					return nil, fmt.Errorf("read %s: %w", f.name, err)
+				}
+				at += n
+			}
+			group = d.finish()
+			cols[req.GroupColumn] = group
+		}
 	}
 	t.fastChunks, t.slowChunks, t.directPages = st.fastChunks, st.slowChunks, st.directPages
 	if group.Nulls != nil {
@@ -211,9 +260,9 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		}
 	}
 
-	t.Rows = len(group.Codes)
-	if group.Type == Int {
-		t.Rows = len(group.Ints)
+	t.Rows = total
+	if idx != nil {
+		t.Rows = len(idx)
 	}
 	t.Group = group
 	t.TS = ts
@@ -542,4 +591,27 @@ func statKey(ts *columnSpec, b []byte) (int64, bool) {
 		return FloatKey(v), true
 	}
 	return 0, false
+}
+
+// declaresOrder reports whether every one of the row groups declares (Parquet's sorting_columns)
+// that its rows are sorted by the group column, then the timestamp column, both ascending.
+func (f *File) declaresOrder(gspec, tspec *columnSpec, groups []int) bool {
+	meta := f.pq.Metadata().RowGroups
+	for _, rg := range groups {
+		sc := meta[rg].SortingColumns
+		if len(sc) < 2 || int(sc[0].ColumnIdx) != gspec.leaf || int(sc[1].ColumnIdx) != tspec.leaf ||
+			sc[0].Descending || sc[1].Descending {
+			return false
+		}
+	}
+	return len(groups) > 0
+}
+
+// maxRowGroupRows returns the most rows of one of the row groups.
+func (f *File) maxRowGroupRows(groups []int) int {
+	n := 0
+	for _, rg := range groups {
+		n = max(n, int(f.pq.RowGroups()[rg].NumRows()))
+	}
+	return n
 }

@@ -54,7 +54,9 @@ func (c *Column) NullCode() uint32 { return uint32(len(c.Dict)) }
 // (group, timestamp); rows of one group with equal timestamps keep their file order.
 type Table struct {
 	Rows int
-	// Group is the group (user) id column; Int or String.
+	// Group is the group (user) id column; Int or String. Its values (Ints) are nil when the file
+	// declared and kept its (group, timestamp) order and the request did not name the group column
+	// among its Columns: GroupStarts then say all there is to know.
 	Group *Column
 	// TS holds the timestamps (nil when the request named no timestamp column) as order-preserving int64 keys: the values themselves for an integer
 	// timestamp column, and for a float one a monotonic mapping of the float64 bits (so comparisons
