@@ -113,7 +113,7 @@ func (f *File) Read(req Request) (t *Table, err error) {
 	// A file that declares its (group, timestamp) order, read for a query that does not use the
 	// group values themselves, needs them only for that check and the group starts: each row
 	// group's values go into one small buffer instead of a column of every row.
-	stream := early && tspec != nil && tspec != gspec && !slices.Contains(req.Columns, req.GroupColumn) &&
+	stream := early && tspec != gspec && !slices.Contains(req.Columns, req.GroupColumn) &&
 		f.declaresOrder(gspec, tspec, groups)
 	cols := make(map[string]*Column, len(specs))
 	st := req.Buffers.newReadState()
@@ -178,7 +178,11 @@ func (f *File) Read(req Request) (t *Table, err error) {
 				rc.addAt(group.Ints[1:1+n], tsInts, 0, n)
 				group.Ints[0] = group.Ints[n]
 			case stream:
-				rc.addAt(group.Ints[:1+n], tsInts[pos-1:], pos-1, pos+n)
+				ts := tsInts
+				if ts != nil {
+					ts = ts[pos-1:]
+				}
+				rc.addAt(group.Ints[:1+n], ts, pos-1, pos+n)
 				group.Ints[0] = group.Ints[n]
 			default:
 				rc.add(group.Ints, tsInts, pos+n)
@@ -594,13 +598,16 @@ func statKey(ts *columnSpec, b []byte) (int64, bool) {
 }
 
 // declaresOrder reports whether every one of the row groups declares (Parquet's sorting_columns)
-// that its rows are sorted by the group column, then the timestamp column, both ascending.
+// that its rows are sorted by the group column, then the timestamp column (when tspec is not
+// nil), ascending.
 func (f *File) declaresOrder(gspec, tspec *columnSpec, groups []int) bool {
 	meta := f.pq.Metadata().RowGroups
 	for _, rg := range groups {
 		sc := meta[rg].SortingColumns
-		if len(sc) < 2 || int(sc[0].ColumnIdx) != gspec.leaf || int(sc[1].ColumnIdx) != tspec.leaf ||
-			sc[0].Descending || sc[1].Descending {
+		if len(sc) < 1 || int(sc[0].ColumnIdx) != gspec.leaf || sc[0].Descending {
+			return false
+		}
+		if tspec != nil && (len(sc) < 2 || int(sc[1].ColumnIdx) != tspec.leaf || sc[1].Descending) {
 			return false
 		}
 	}

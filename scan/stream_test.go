@@ -43,6 +43,11 @@ func TestDeclaredOrderStreamsGroupValues(t *testing.T) {
 			!slices.Equal(streamed.Columns["seq"].Ints, full.Columns["seq"].Ints) || streamed.Rows != len(rows) {
 			t.Fatalf("trial %d: the streamed read differs: starts %v, want %v", trial, streamed.GroupStarts, full.GroupStarts)
 		}
+		// Without the timestamp column the rows are checked by group alone.
+		byGroup := mustRead(t, path, Request{GroupColumn: "uid", Columns: []string{"seq"}})
+		if byGroup.Group.Ints != nil || !byGroup.WasSorted || !slices.Equal(byGroup.GroupStarts, full.GroupStarts) {
+			t.Fatalf("trial %d: by group alone: values kept %v, starts %v, want %v", trial, byGroup.Group.Ints != nil, byGroup.GroupStarts, full.GroupStarts)
+		}
 	}
 }
 
