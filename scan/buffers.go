@@ -1,19 +1,76 @@
 package scan
 
-import "sync"
+import (
+	"slices"
+	"sync"
+	"unsafe"
+)
 
 // Buffers recycles the value slices of tables that are no longer used, so that reading the next
 // file reuses memory instead of allocating (and zeroing) it again. It is safe for concurrent use;
 // the zero value is ready. Pass it in Request.Buffers and hand each table back with Release once
 // nothing reads it any more.
+//
+// The slices kept are bounded by bytes (MaxBytes) and survive garbage collections. A request
+// takes the smallest kept slice that is large enough; new slices get 1/16 of spare capacity, so
+// that parts a little larger than the last one still fit.
 type Buffers struct {
-	ints   sync.Pool // *[]int64
-	floats sync.Pool // *[]float64
-	codes  sync.Pool // *[]uint32
-	// groupStarts holds released GroupStarts apart from codes, since they are much shorter.
-	groupStarts sync.Pool // *[]uint32
+	// MaxBytes bounds the bytes of the slices kept for reuse; 0 means DefaultBufferBytes. A slice
+	// given back beyond it is left to the garbage collector.
+	MaxBytes int64
+
+	mu          sync.Mutex
+	held        int64 // bytes of the kept slices
+	ints        [][]int64
+	floats      [][]float64
+	codes       [][]uint32
+	groupStarts [][]uint32 // released GroupStarts, apart from codes since they are much shorter
 	// scratches holds the fast path's decoding buffers between reads.
 	scratches sync.Pool // *scratch
+}
+
+// DefaultBufferBytes is the default of Buffers.MaxBytes: the columns of a few 1M-row parts.
+const DefaultBufferBytes = 256 << 20
+
+// take removes from *kept and returns the smallest slice of capacity n or more, or allocates
+// one; its contents are unspecified.
+func take[T any](b *Buffers, kept *[][]T, n int) []T {
+	if b != nil {
+		b.mu.Lock()
+		best := -1
+		for i, s := range *kept {
+			if cap(s) >= n && (best < 0 || cap(s) < cap((*kept)[best])) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			s := (*kept)[best]
+			*kept = slices.Delete(*kept, best, best+1)
+			b.held -= int64(cap(s)) * int64(unsafe.Sizeof(s[:1][0]))
+			b.mu.Unlock()
+			return s[:n]
+		}
+		b.mu.Unlock()
+	}
+	return make([]T, n, n+n/16)
+}
+
+// keep adds s to *kept unless that would pass MaxBytes.
+func keep[T any](b *Buffers, kept *[][]T, s []T) {
+	if cap(s) == 0 {
+		return
+	}
+	size := int64(cap(s)) * int64(unsafe.Sizeof(s[:1][0]))
+	limit := b.MaxBytes
+	if limit == 0 {
+		limit = DefaultBufferBytes
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held+size <= limit {
+		*kept = append(*kept, s)
+		b.held += size
+	}
 }
 
 // readState is what one Read or Inspect shares between its columns: the fast path's buffers
@@ -44,69 +101,59 @@ func (b *Buffers) done(st *readState) {
 
 // int64s returns a slice of n values with unspecified contents.
 func (b *Buffers) int64s(n int) []int64 {
-	if b != nil {
-		if p, ok := b.ints.Get().(*[]int64); ok && cap(*p) >= n {
-			return (*p)[:n]
-		}
+	if b == nil {
+		return make([]int64, n)
 	}
-	return make([]int64, n)
+	return take(b, &b.ints, n)
 }
 
 // float64s returns a slice of n values with unspecified contents.
 func (b *Buffers) float64s(n int) []float64 {
-	if b != nil {
-		if p, ok := b.floats.Get().(*[]float64); ok && cap(*p) >= n {
-			return (*p)[:n]
-		}
+	if b == nil {
+		return make([]float64, n)
 	}
-	return make([]float64, n)
+	return take(b, &b.floats, n)
 }
 
 // uint32s returns a slice of n values with unspecified contents.
 func (b *Buffers) uint32s(n int) []uint32 {
-	if b != nil {
-		if p, ok := b.codes.Get().(*[]uint32); ok && cap(*p) >= n {
-			return (*p)[:n]
-		}
+	if b == nil {
+		return make([]uint32, n)
 	}
-	return make([]uint32, n)
+	return take(b, &b.codes, n)
 }
 
 // starts returns an empty slice with room for at least n group starts.
 func (b *Buffers) starts(n int) []uint32 {
-	if b != nil {
-		if p, ok := b.groupStarts.Get().(*[]uint32); ok && cap(*p) >= n {
-			return (*p)[:0]
-		}
+	if b == nil {
+		return make([]uint32, 0, n)
 	}
-	return make([]uint32, 0, n)
+	return take(b, &b.groupStarts, n)[:0]
 }
 
 // Release gives the value slices of t (its columns, timestamps, group ids and group starts) back
-// for reuse. t
-// and every slice taken from it must not be used afterwards. Slices shared between columns are
-// given back once.
+// for reuse. t and every slice taken from it must not be used afterwards. Slices shared between
+// columns are given back once.
 func (b *Buffers) Release(t *Table) {
 	if b == nil || t == nil {
 		return
 	}
 	seen := map[any]bool{}
-	putInts := func(s []int64) {
-		if cap(s) == 0 {
-			return
+	first := func(p any) bool {
+		if seen[p] {
+			return false
 		}
-		if k := &s[:1][0]; !seen[k] {
-			seen[k] = true
-			b.ints.Put(&s)
+		seen[p] = true
+		return true
+	}
+	putInts := func(s []int64) {
+		if cap(s) > 0 && first(&s[:1][0]) {
+			keep(b, &b.ints, s)
 		}
 	}
 	putCodes := func(s []uint32) {
-		if cap(s) == 0 {
-			return
-		}
-		if k := &s[:1][0]; !seen[k] {
-			seen[k] = true
-			b.codes.Put(&s)
+		if cap(s) > 0 && first(&s[:1][0]) {
+			keep(b, &b.codes, s)
 		}
 	}
 	put := func(c *Column) {
@@ -115,11 +162,8 @@ func (b *Buffers) Release(t *Table) {
 		}
 		putInts(c.Ints)
 		putCodes(c.Codes)
-		if s := c.Floats; cap(s) > 0 {
-			if k := &s[:1][0]; !seen[k] {
-				seen[k] = true
-				b.floats.Put(&s)
-			}
+		if s := c.Floats; cap(s) > 0 && first(&s[:1][0]) {
+			keep(b, &b.floats, s)
 		}
 	}
 	put(t.Group)
@@ -128,7 +172,5 @@ func (b *Buffers) Release(t *Table) {
 	}
 	putInts(t.TS)
 	putCodes(t.GroupOf)
-	if s := t.GroupStarts; cap(s) > 0 {
-		b.groupStarts.Put(&s)
-	}
+	keep(b, &b.groupStarts, t.GroupStarts)
 }
