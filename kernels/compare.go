@@ -508,3 +508,20 @@ func EqualCodes(dst Bitset, codes []uint32, c uint32) {
 		dst[full] = m
 	}
 }
+
+// equalChunkRows is how many rows EqualCodesMulti compares with every code before it moves on:
+// 16 KB of codes, which stay in the L1 cache for the codes after the first.
+const equalChunkRows = 4096
+
+// EqualCodesMulti sets dsts[k][i] = (codes[i] == cs[k]) for every k, with one read of codes from
+// memory: the rows are taken a chunk at a time, and every code is compared with the chunk while
+// it is in cache. Preconditions: len(dsts) == len(cs); each dsts[k] has at least
+// (len(codes)+63)/64 words (only those are written).
+func EqualCodesMulti(dsts []Bitset, codes []uint32, cs []uint32) {
+	for lo := 0; lo < len(codes); lo += equalChunkRows {
+		hi := min(lo+equalChunkRows, len(codes))
+		for k, c := range cs {
+			EqualCodes(dsts[k][lo>>6:], codes[lo:hi], c)
+		}
+	}
+}

@@ -241,6 +241,27 @@ func TestMatchCodes(t *testing.T) {
 	}
 }
 
+// TestEqualCodesMulti checks EqualCodesMulti against a naive loop per code, at edge lengths and
+// across its chunks.
+func TestEqualCodesMulti(t *testing.T) {
+	for _, n := range append(edgeLengths(), equalChunkRows-1, equalChunkRows, 3*equalChunkRows+65) {
+		rng := newRand(t, n, 0)
+		codes := make([]uint32, n)
+		for i := range codes {
+			codes[i] = uint32(rng.IntN(9))
+		}
+		cs := []uint32{0, 3, 8, 9} // 9: no row has it
+		dsts := make([]Bitset, len(cs))
+		for k := range dsts {
+			dsts[k] = garbage(rng, wordsFor(n))
+		}
+		EqualCodesMulti(dsts, codes, cs)
+		for k, c := range cs {
+			checkBits(t, "EqualCodesMulti n="+itoa(n)+" code="+itoa(int(c)), dsts[k], naivePredicate(n, nil, Eq, func(i int) bool { return codes[i] == c }))
+		}
+	}
+}
+
 // TestEqualCodes checks EqualCodes against a naive loop at edge lengths, with the AVX2 kernel
 // (where the CPU has it) and with the Go loop, and MatchCodes with tables that select one code or
 // all codes but one (which take EqualCodes).

@@ -14,7 +14,8 @@
 //     only counts groups and rows. With Task.Buffers the decoded slices are recycled between tasks.
 //  2. Every filter becomes a row bitset; identical filters are computed once per file. A STRING filter
 //     is evaluated once per dictionary entry; one that selects a single code (or all but one) is one
-//     AVX2 compare pass over the codes. A cached table of a STRING column of at most 16 codes keeps one
+//     AVX2 compare pass over the codes, and the == filters of a sequence's steps on one column share
+//     one read of its codes (kernels.EqualCodesMulti). A cached table of a STRING column of at most 16 codes keeps one
 //     mask per code (codeindex.go), each built on first use, so a filter on a warm part is a reference
 //     to a mask (equality) or an OR of a few.
 //  3. Conditions become group sets (roaring bitmaps): filter and filters conditions count (or sum) their

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -416,6 +417,13 @@ func (e *evaluator) condition(c *query.Condition) (*roaring.Bitmap, error) {
 }
 
 func (e *evaluator) stepMasks(steps []query.Step) ([]kernels.Bitset, error) {
+	var single []*query.Filter
+	for i := range steps {
+		if fs := steps[i].AllFilters(); len(fs) == 1 {
+			single = append(single, &fs[0])
+		}
+	}
+	e.equalityMasks(single)
 	masks := make([]kernels.Bitset, len(steps))
 	for i := range steps {
 		m, err := e.filtersMask(steps[i].AllFilters())
@@ -425,6 +433,57 @@ func (e *evaluator) stepMasks(steps []query.Step) ([]kernels.Bitset, error) {
 		masks[i] = m
 	}
 	return masks, nil
+}
+
+// equalityMasks makes the masks of the == filters among fs on a STRING column without a code
+// index when the column has two or more of them (the steps of a funnel over eventType): one
+// kernels.EqualCodesMulti pass reads the column's codes once for all of them. Other filters are
+// left to filterMask.
+func (e *evaluator) equalityMasks(fs []*query.Filter) {
+	type want struct {
+		keys  []string
+		codes []uint32
+	}
+	byCol := map[*scan.Column]*want{}
+	var order []*scan.Column
+	for _, f := range fs {
+		key := filterKey(f)
+		if _, done := e.masks[key]; done || f.Op != query.OpEq || f.Value.Kind != query.KindString {
+			continue
+		}
+		col, ok := e.tbl.Columns[f.Column]
+		if !ok || col.Type != scan.String || e.index.column(col, e.tbl.Rows) != nil {
+			continue
+		}
+		code := slices.Index(col.Dict, f.Value.Str)
+		if code < 0 {
+			continue // matches nothing: filterMask makes the empty mask
+		}
+		w := byCol[col]
+		if w == nil {
+			w = &want{}
+			byCol[col] = w
+			order = append(order, col)
+		}
+		if !slices.Contains(w.keys, key) {
+			w.keys = append(w.keys, key)
+			w.codes = append(w.codes, uint32(code))
+		}
+	}
+	for _, col := range order {
+		w := byCol[col]
+		if len(w.keys) < 2 {
+			continue
+		}
+		dsts := make([]kernels.Bitset, len(w.keys))
+		for k := range dsts {
+			dsts[k] = kernels.NewBitset(e.tbl.Rows)
+		}
+		kernels.EqualCodesMulti(dsts, col.Codes[:e.tbl.Rows], w.codes)
+		for k, key := range w.keys {
+			e.masks[key] = dsts[k]
+		}
+	}
 }
 
 // filtersMask returns the rows matching every filter. The result may be shared: callers must not
