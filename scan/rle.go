@@ -158,11 +158,7 @@ func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte)
 			if v >= size {
 				return tmp, errIndex(int32(v), len(table))
 			}
-			val := table[v]
-			fill := dst[i : i+m]
-			for j := range fill {
-				fill[j] = val
-			}
+			fillRun(dst, i, m, table[v])
 			i += m
 			continue
 		}
@@ -174,10 +170,7 @@ func decodeIndexes[T any](dst, table []T, data []byte, idx []uint32, tmp []byte)
 			if m > 0 && size == 0 {
 				return tmp, errIndex(0, 0)
 			}
-			fill := dst[i : i+m]
-			for j := range fill {
-				fill[j] = table[0]
-			}
+			fillRun(dst, i, m, table[0])
 			i += m
 			continue
 		}
@@ -252,4 +245,21 @@ func (t *smallTable) lookup(out, ids []uint32) bool {
 		out[bulk+j] = t.codes[x]
 	}
 	return true
+}
+
+// fillRun sets dst[i:i+m] to v. Runs are often short (a per-user value repeated over the user's
+// rows): eight values are stored at a time, past i+m when dst has room (the next run or page
+// overwrites them), so that a short run costs a store or two and no loop of unknown length.
+func fillRun[T any](dst []T, i, m int, v T) {
+	if i+m+8 > len(dst) {
+		fill := dst[i : i+m]
+		for j := range fill {
+			fill[j] = v
+		}
+		return
+	}
+	blk := [8]T{v, v, v, v, v, v, v, v}
+	for j := i; j < i+m; j += 8 {
+		*(*[8]T)(dst[j:]) = blk
+	}
 }

@@ -136,3 +136,27 @@ func TestSmallTableLookup(t *testing.T) {
 		t.Fatal("a table of 0 or 17 entries or of int64 accepted")
 	}
 }
+
+// TestFillRun checks fillRun for runs of every length up to 20 at every position of a short
+// slice: the run gets v, the rows before it keep theirs, and nothing is written past the slice.
+func TestFillRun(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for i := 0; i <= n; i++ {
+			for m := 0; i+m <= n && m <= 20; m++ {
+				buf := make([]uint32, n+8) // n rows, then 8 that must stay untouched
+				for j := range buf {
+					buf[j] = 7
+				}
+				fillRun(buf[:n], i, m, 9)
+				for j, v := range buf {
+					switch want := uint32(7); {
+					case j >= i && j < i+m && v != 9:
+						t.Fatalf("n=%d i=%d m=%d: row %d = %d, want 9", n, i, m, j, v)
+					case (j < i || j >= n) && v != want:
+						t.Fatalf("n=%d i=%d m=%d: row %d = %d, want it untouched", n, i, m, j, v)
+					}
+				}
+			}
+		}
+	}
+}
