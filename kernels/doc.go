@@ -28,6 +28,7 @@
 // maps, defer or allocation; the variant for an operator is chosen once per call.
 //
 // This package imports only the standard library, github.com/RoaringBitmap/roaring/v2 and
-// golang.org/x/sys/cpu (to detect AVX2 for EqualCodes): no I/O,
+// golang.org/x/sys/cpu (to detect AVX2 for EqualCodes, BMI1 and BMI2 for SequenceReach's walk in
+// assembly, reach_amd64.s; the Go versions are their twins elsewhere and under -tags purego): no I/O,
 // no JSON, no logging.
 package kernels

@@ -30,13 +30,31 @@ func SequenceReach(reached []uint16, steps []Bitset, ts []int64, starts []uint32
 	if len(steps) == 0 {
 		return
 	}
+	walk := reachRange
+	if hasBMI && masksCover(steps, len(ts)) {
+		walk = reachRangeBMI
+	}
 	if groups == nil {
-		reachRange(reached, steps, ts, starts, 0, numGroups)
+		walk(reached, steps, ts, starts, 0, numGroups)
 		return
 	}
 	for first, end := range groups.Ranges() {
-		reachRange(reached, steps, ts, starts, int(first), int(end))
+		if int(end) > numGroups {
+			panic("kernels: SequenceReach: a group of the set is not in starts")
+		}
+		walk(reached, steps, ts, starts, int(first), int(end))
 	}
+}
+
+// masksCover reports whether every mask has a word for each of rows rows (what reachRangeBMI
+// reads without bounds checks).
+func masksCover(steps []Bitset, rows int) bool {
+	for _, m := range steps {
+		if len(m) < wordsFor(rows) {
+			return false
+		}
+	}
+	return len(steps) <= 0xFFFF
 }
 
 // reachRange runs the sequence cursor of SequenceReach over the groups [first, end).

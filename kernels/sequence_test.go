@@ -69,17 +69,29 @@ func genSteps(rng *rand.Rand, n int) []Bitset {
 	return steps
 }
 
-func TestSequenceReach(t *testing.T) {
-	for _, n := range edgeLengths() {
-		for trial := range trialsFor(n) {
-			rng := newRand(t, n, trial)
-			starts := genStarts(rng, n)
-			ts := genTS(rng, starts)
-			steps := genSteps(rng, n)
-			groups := genGroupSet(rng, len(starts)-1)
-			checkSequence(t, "n="+itoa(n)+" steps="+itoa(len(steps)), steps, ts, starts, groups, rng)
-		}
+// bothWalks runs f with the assembly walk (where the CPU has BMI1 and BMI2) and with the Go one.
+func bothWalks(t *testing.T, f func(t *testing.T)) {
+	bmi := hasBMI
+	defer func() { hasBMI = bmi }()
+	for _, use := range []bool{false, bmi} {
+		hasBMI = use
+		t.Run(map[bool]string{false: "go", true: "bmi"}[use], f)
 	}
+}
+
+func TestSequenceReach(t *testing.T) {
+	bothWalks(t, func(t *testing.T) {
+		for _, n := range edgeLengths() {
+			for trial := range trialsFor(n) {
+				rng := newRand(t, n, trial)
+				starts := genStarts(rng, n)
+				ts := genTS(rng, starts)
+				steps := genSteps(rng, n)
+				groups := genGroupSet(rng, len(starts)-1)
+				checkSequence(t, "n="+itoa(n)+" steps="+itoa(len(steps)), steps, ts, starts, groups, rng)
+			}
+		}
+	})
 }
 
 // seqCase builds one group per entry of groups, each a row list "ts:steps ts:steps ...", where
@@ -119,7 +131,9 @@ func seqCase(t *testing.T, numSteps int, groups ...string) ([]Bitset, []int64, [
 	return steps, ts, starts
 }
 
-func TestSequenceReachCases(t *testing.T) {
+func TestSequenceReachCases(t *testing.T) { bothWalks(t, sequenceReachCases) }
+
+func sequenceReachCases(t *testing.T) {
 	// Steps are letters: "a" is step 0, "b" step 1, ... so rows read "timestamp:steps".
 	f := func(name string, numSteps int, group string, want uint16) {
 		t.Helper()
@@ -155,7 +169,9 @@ func TestSequenceReachCases(t *testing.T) {
 			"7:abcdefghijkl 8:abcdefghijkl 9:abcdefghijkl 10:abcdefghijkl 11:abcdefghijkl", 11)
 }
 
-func TestSequenceReachGroupsAndWords(t *testing.T) {
+func TestSequenceReachGroupsAndWords(t *testing.T) { bothWalks(t, sequenceReachGroupsAndWords) }
+
+func sequenceReachGroupsAndWords(t *testing.T) {
 	// Three groups; the middle one spans a word boundary. Only groups 1 and 2 are asked for.
 	var rows []string
 	for i := range 100 {
