@@ -18,10 +18,12 @@ build:
 demo: build
 	$(BIN) --data-dir $(DATA_DIR) demo
 
-# Every test, every benchmark once (so none rots), with the race detector on the concurrent packages.
+# Every test, every benchmark once (so none rots), with the race detector on the concurrent packages,
+# and the packages with assembly kernels once more with their Go twins (-tags purego).
 # Installs redis-server, versitygw and the Lambda emulator first when they are missing.
 test: test-deps vet
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags purego ./scan/ ./kernels/ ./worker/
 	CGO_ENABLED=1 $(GO) test -count=1 -race -skip TestDifferential ./server/ ./cluster/ ./catalog/ ./cache/ ./worker/
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
@@ -41,6 +43,7 @@ test-short:
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags purego ./scan/ ./kernels/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
