@@ -114,13 +114,19 @@ func (rc *runCheck[G]) addAt(g []G, ts []int64, off, hi int) {
 				rc.bad = true
 				return
 			}
+			// Room for a start per row, so that the loop below stores without growing.
+			rc.starts = slices.Grow(rc.starts, 64*words)
+			n, room := len(rc.starts), rc.starts[len(rc.starts):cap(rc.starts)]
+			k := 0
 			for w, word := range up[:words] {
 				base := uint32(off + lo + 64*w)
 				for word != 0 {
-					rc.starts = append(rc.starts, base+uint32(bits.TrailingZeros64(word)))
+					room[k] = base + uint32(bits.TrailingZeros64(word))
+					k++
 					word &= word - 1
 				}
 			}
+			rc.starts = rc.starts[:n+k]
 			lo += 64 * words
 		}
 	}
