@@ -123,21 +123,21 @@ func (f *File) Read(req Request) (t *Table, err error) {
 		if _, done := cols[s.info.Name]; done {
 			continue
 		}
-		var d *columnDecoder
-		var err error
+		rows, bufs := total, req.Buffers
 		if stream && i == 0 {
-			d, err = f.newColumnDecoder(s, 0, nil, st)
+			rows, bufs = 0, nil // the values go to the scratch buffer below
+		}
+		d, err := f.newColumnDecoder(s, rows, bufs, st)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f.name, err)
+		}
+		if stream && i == 0 {
 			// Row 0 holds the previous row group's last value.
 			d.rows = f.maxRowGroupRows(groups) + 1
 			if cap(st.scratch.group) < d.rows {
 				st.scratch.group = make([]int64, d.rows)
 			}
 			d.col.Ints = st.scratch.group[:d.rows]
-		} else {
-			d, err = f.newColumnDecoder(s, total, req.Buffers, st)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.name, err)
 		}
 		decs = append(decs, d)
 		cols[s.info.Name] = d.col
