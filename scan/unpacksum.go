@@ -2,7 +2,7 @@ package scan
 
 import "unsafe"
 
-// unpackSumTab is what unpackSumAVX2 needs to unpack eight values of one bit width w <= 32 from
+// unpackSumTab is what unpackSumBlockAVX2 needs to unpack eight values of one bit width w <= 32 from
 // the 32 bytes at a byte boundary (eight values take w bytes): value i starts at bit i*w, in
 // dword i*w/32 at shift i*w%32, and ends in the next dword at the latest.
 type unpackSumTab struct {
