@@ -59,13 +59,7 @@ func TestUnsortedFileEqualsNaiveSort(t *testing.T) {
 	if tbl.WasSorted {
 		t.Fatal("WasSorted = true for a shuffled file")
 	}
-	want := slices.Clone(rows)
-	slices.SortStableFunc(want, func(a, b evRow) int {
-		if a.UID != b.UID {
-			return cmpInt(a.UID, b.UID)
-		}
-		return cmpInt(a.TS, b.TS)
-	})
+	want := sortedByUIDTS(rows)
 	for i, r := range want {
 		if tbl.Group.Ints[i] != r.UID || tbl.TS[i] != r.TS || tbl.Columns["seq"].Ints[i] != r.Seq || strAt(tbl.Columns["kind"], i) != r.Kind {
 			t.Fatalf("row %d = (%d, %d, %d, %s), want %+v", i, tbl.Group.Ints[i], tbl.TS[i], tbl.Columns["seq"].Ints[i], strAt(tbl.Columns["kind"], i), r)
@@ -74,6 +68,18 @@ func TestUnsortedFileEqualsNaiveSort(t *testing.T) {
 	if tbl.Columns["uid"] != tbl.Group {
 		t.Errorf("requested group column is not the table's Group")
 	}
+}
+
+// sortedByUIDTS returns rows stably sorted by (UID, TS): the order a read must give.
+func sortedByUIDTS(rows []evRow) []evRow {
+	want := slices.Clone(rows)
+	slices.SortStableFunc(want, func(a, b evRow) int {
+		if a.UID != b.UID {
+			return cmpInt(a.UID, b.UID)
+		}
+		return cmpInt(a.TS, b.TS)
+	})
+	return want
 }
 
 func cmpInt(a, b int64) int {

@@ -73,13 +73,7 @@ func TestDeclaredOrderThatIsFalse(t *testing.T) {
 	if tbl.WasSorted || len(tbl.Group.Ints) != len(rows) {
 		t.Fatalf("WasSorted %v, %d group values for %d rows", tbl.WasSorted, len(tbl.Group.Ints), len(rows))
 	}
-	want := slices.Clone(rows)
-	slices.SortStableFunc(want, func(a, b evRow) int {
-		if a.UID != b.UID {
-			return cmpInt(a.UID, b.UID)
-		}
-		return cmpInt(a.TS, b.TS)
-	})
+	want := sortedByUIDTS(rows)
 	for i, r := range want {
 		if tbl.Group.Ints[i] != r.UID || tbl.TS[i] != r.TS || tbl.Columns["seq"].Ints[i] != r.Seq {
 			t.Fatalf("row %d = (%d, %d, %d), want %+v", i, tbl.Group.Ints[i], tbl.TS[i], tbl.Columns["seq"].Ints[i], r)
