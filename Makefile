@@ -6,7 +6,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test test-deps test-short bench bench-peers bench-queue bench-e2e vet fmt fuzz clean
+.PHONY: all build demo test test-deps test-short bench bench-peers bench-queue bench-e2e vet fmt fuzz bce clean
 
 all: build
 
@@ -64,6 +64,10 @@ bench-queue: build
 # Lambda cost, and the projection to the original's 100M/500M-row datasets.
 bench-e2e: build test-deps
 	bin/frocket bench --rows 10000000 --files 10 --reps 3 --json bench-data/e2e-10M.json
+
+# The bounds checks the compiler keeps in the kernels and the scan, by file and line (see kernels/doc.go).
+bce:
+	$(GO) build -gcflags='-d=ssa/check_bce' ./kernels/ ./scan/ 2>&1 | grep -E '^(kernels|scan)/' | sort -t: -k1,1 -k2,2n
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./query/

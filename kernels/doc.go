@@ -27,6 +27,13 @@
 // (package worker) stops bad input at its boundary. Inner loops hold no interface calls, closures,
 // maps, defer or allocation; the variant for an operator is chosen once per call.
 //
+// Bounds checks (`make bce` lists those the compiler keeps, from -gcflags=-d=ssa/check_bce): the
+// per-row loops of the predicates run over fixed-size views of 64 rows ((*[64]T)), so they carry
+// none; what remains is one check per 64-row word or per group, and the checks on data-dependent
+// indexes (a lookup table indexed by code, a counter indexed by group, a row found in a mask),
+// which are predictable and keep a broken precondition from reading outside a slice. The
+// sequence walk, where the checks and register spills did cost, runs in assembly.
+//
 // This package imports only the standard library, github.com/RoaringBitmap/roaring/v2 and
 // golang.org/x/sys/cpu (to detect AVX2 for EqualCodes, BMI1 and BMI2 for SequenceReach's walk in
 // assembly, reach_amd64.s; the Go versions are their twins elsewhere and under -tags purego): no I/O,
