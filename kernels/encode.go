@@ -1,6 +1,9 @@
 package kernels
 
-import "slices"
+import (
+	"math/bits"
+	"slices"
+)
 
 // Dictionary encoding of non-string columns, so that per-value aggregations run on codes as they
 // do for strings. Each function writes one code per row into codes and returns the dictionary:
@@ -16,6 +19,9 @@ const denseSpanSlack = 1 << 12
 // of at most about twice the row count are encoded in linear time through a table indexed by
 // value; others by sorting the values and a binary search per row.
 func EncodeInt64(codes []uint32, vals []int64, nulls []uint64) (dict []int64) {
+	if mostlyNull(nulls, len(vals)) {
+		return encodeNonNull(codes, vals, nulls, EncodeInt64)
+	}
 	codes = codes[:len(vals)]
 	lo, hi, n := int64(0), int64(0), 0
 	for i, v := range vals {
@@ -86,6 +92,9 @@ func encodeInt64Dense(codes []uint32, vals []int64, nulls []uint64, lo int64, si
 // EncodeFloat64 dictionary-encodes a float column (see above). NaN counts as null. -0 and +0 are
 // one value, reported as +0.
 func EncodeFloat64(codes []uint32, vals []float64, nulls []uint64) (dict []float64) {
+	if mostlyNull(nulls, len(vals)) {
+		return encodeNonNull(codes, vals, nulls, EncodeFloat64)
+	}
 	codes = codes[:len(vals)]
 	dict = make([]float64, 0, len(vals))
 	for i, v := range vals {
@@ -142,6 +151,46 @@ func EncodeBool(codes []uint32, vals []bool, nulls []uint64) (dict []bool) {
 	return dict
 }
 
+// mostlyNull reports whether more than half of n rows are null in a bitmap that may be nil.
+func mostlyNull(nulls []uint64, n int) bool {
+	if nulls == nil || n == 0 {
+		return false
+	}
+	return Bitset(nulls[:wordsFor(n)]).Count() > n/2
+}
+
+// encodeNonNull is an Encode function for a column that is mostly null (a price set only on
+// purchases): it encodes the non-null values, gathered into a short slice, with encode, and
+// scatters their codes over the null code, instead of testing every row's null bit in each pass.
+func encodeNonNull[T any](codes []uint32, vals []T, nulls []uint64, encode func([]uint32, []T, []uint64) []T) []T {
+	codes = codes[:len(vals)]
+	var rows []uint32
+	for w, word := range nulls[:wordsFor(len(vals))] {
+		m := ^word
+		if w == len(vals)>>6 {
+			m &= tailMask(len(vals))
+		}
+		for m != 0 {
+			rows = append(rows, uint32(w<<6+bits.TrailingZeros64(m)))
+			m &= m - 1
+		}
+	}
+	some := make([]T, len(rows))
+	for j, i := range rows {
+		some[j] = vals[i]
+	}
+	someCodes := make([]uint32, len(rows))
+	dict := encode(someCodes, some, nil)
+	nullCode := uint32(len(dict))
+	for i := range codes {
+		codes[i] = nullCode
+	}
+	for j, i := range rows {
+		codes[i] = someCodes[j]
+	}
+	return dict
+}
+
 // isNull reports whether row i is null in a bitmap that may be nil.
 func isNull(nulls []uint64, i int) bool {
 	return nulls != nil && nulls[i>>6]>>(uint(i)&63)&1 != 0
@@ -152,9 +201,8 @@ func searchInt64(dict []int64, x int64) uint32 {
 	lo, n := 0, len(dict)
 	for n > 1 {
 		half := n >> 1
-		if dict[lo+half] <= x {
-			lo += half
-		}
+		// Arithmetic, not a branch: which half holds x is unpredictable.
+		lo += half & -int(b2u(dict[lo+half] <= x))
 		n -= half
 	}
 	return uint32(lo)
@@ -166,9 +214,8 @@ func searchFloat64(dict []float64, x float64) uint32 {
 	lo, n := 0, len(dict)
 	for n > 1 {
 		half := n >> 1
-		if dict[lo+half] <= x {
-			lo += half
-		}
+		// Arithmetic, not a branch: which half holds x is unpredictable.
+		lo += half & -int(b2u(dict[lo+half] <= x))
 		n -= half
 	}
 	return uint32(lo)

@@ -160,3 +160,39 @@ func TestEncodeLargeSparseInt64(t *testing.T) {
 		t.Fatalf("dict of %d (want %d) or codes differ", len(dict), len(wantDict))
 	}
 }
+
+// TestEncodeMostlyNull checks the path for columns that are mostly null (values gathered, encoded,
+// their codes scattered) against the reference, with NaNs among a float column's values.
+func TestEncodeMostlyNull(t *testing.T) {
+	for _, n := range []int{1, 63, 64, 65, 1000, 4097} {
+		rng := newRand(t, n, 0)
+		nulls := NewBitset(n)
+		for i := range n {
+			if rng.IntN(20) != 0 {
+				nulls.Set(i)
+			}
+		}
+		if !mostlyNull(nulls, n) && n > 1 {
+			t.Fatalf("n=%d: a 95%% null column is not mostly null", n)
+		}
+		ints, floats := genInts(rng, n), make([]float64, n)
+		for i := range floats {
+			floats[i] = float64(rng.IntN(30)) / 4
+			if rng.IntN(50) == 0 {
+				floats[i] = math.NaN()
+			}
+		}
+		null := func(i int) bool { return nulls.Get(i) }
+		codes := make([]uint32, n)
+		dict := EncodeInt64(codes, ints, nulls)
+		wantCodes, wantDict := naiveEncode(ints, null)
+		if !slices.Equal(dict, wantDict) || !slices.Equal(codes, wantCodes) {
+			t.Fatalf("n=%d: int64 dict %v codes %v, want %v %v", n, head(dict), head(codes), head(wantDict), head(wantCodes))
+		}
+		fdict := EncodeFloat64(codes, floats, nulls)
+		wantCodes, wantFDict := naiveEncode(floats, func(i int) bool { return null(i) || math.IsNaN(floats[i]) })
+		if !slices.Equal(fdict, wantFDict) || !slices.Equal(codes, wantCodes) {
+			t.Fatalf("n=%d: float64 dict %v codes %v, want %v %v", n, head(fdict), head(codes), head(wantFDict), head(wantCodes))
+		}
+	}
+}
