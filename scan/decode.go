@@ -201,15 +201,24 @@ func (d *columnDecoder) nullBits() []uint64 {
 func spread[T any](vals []T, defs []byte, maxDef byte, defined int, nulls []uint64, pos int) {
 	var zero T
 	j := defined - 1
+	// The null bits of one 64-row word are gathered in acc and stored once.
+	w, acc := (pos+len(vals)-1)>>6, uint64(0)
 	for i := len(vals) - 1; i >= 0; i-- {
+		r := pos + i
+		if r>>6 != w {
+			nulls[w] |= acc
+			w, acc = r>>6, 0
+		}
 		if defs[i] == maxDef {
 			vals[i] = vals[j]
 			j--
 		} else {
 			vals[i] = zero
-			r := pos + i
-			nulls[r>>6] |= 1 << (uint(r) & 63)
+			acc |= 1 << (uint(r) & 63)
 		}
+	}
+	if len(vals) > 0 {
+		nulls[w] |= acc
 	}
 }
 

@@ -3,6 +3,7 @@ package scan
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/parquet-go/bitpack"
 )
@@ -89,10 +90,7 @@ func decodeLevels(defs []byte, data []byte) (defined int, err error) {
 			if v > 1 {
 				return 0, fmt.Errorf("%w: definition level %d above the maximum 1", ErrCorrupt, v)
 			}
-			fill := defs[i : i+m]
-			for j := range fill {
-				fill[j] = v
-			}
+			fillRun(defs, i, m, v)
 			defined += m * int(v)
 			i += m
 			continue
@@ -102,7 +100,12 @@ func decodeLevels(defs []byte, data []byte) (defined int, err error) {
 		}
 		out := defs[i : i+m]
 		src := data[:(m+7)/8]
-		for j := range out {
+		full := m >> 3
+		for k, b := range src[:full] {
+			*(*[8]byte)(out[k<<3:]) = levelBytes[b]
+			defined += bits.OnesCount8(b)
+		}
+		for j := full << 3; j < m; j++ {
 			b := src[j>>3] >> (uint(j) & 7) & 1
 			out[j] = b
 			defined += int(b)
@@ -112,6 +115,16 @@ func decodeLevels(defs []byte, data []byte) (defined int, err error) {
 	}
 	return defined, nil
 }
+
+// levelBytes[b] is the eight levels (0 or 1) bit-packed in byte b, least significant bit first.
+var levelBytes = func() (t [256][8]byte) {
+	for b := range t {
+		for j := range 8 {
+			t[b][j] = byte(b>>j) & 1
+		}
+	}
+	return t
+}()
 
 // indexBatch is how many bit-packed dictionary indexes are unpacked at a time.
 const indexBatch = 1024
