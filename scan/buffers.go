@@ -138,39 +138,31 @@ func (b *Buffers) Release(t *Table) {
 	if b == nil || t == nil {
 		return
 	}
-	seen := map[any]bool{}
-	first := func(p any) bool {
-		if seen[p] {
-			return false
-		}
-		seen[p] = true
-		return true
-	}
-	putInts := func(s []int64) {
-		if cap(s) > 0 && first(&s[:1][0]) {
-			keep(b, &b.ints, s)
-		}
-	}
-	putCodes := func(s []uint32) {
-		if cap(s) > 0 && first(&s[:1][0]) {
-			keep(b, &b.codes, s)
-		}
-	}
+	seen := map[any]bool{} // the first element of each slice given back
 	put := func(c *Column) {
-		if c == nil {
-			return
-		}
-		putInts(c.Ints)
-		putCodes(c.Codes)
-		if s := c.Floats; cap(s) > 0 && first(&s[:1][0]) {
-			keep(b, &b.floats, s)
+		if c != nil {
+			giveBack(b, &b.ints, seen, c.Ints)
+			giveBack(b, &b.codes, seen, c.Codes)
+			giveBack(b, &b.floats, seen, c.Floats)
 		}
 	}
 	put(t.Group)
 	for _, c := range t.Columns {
 		put(c)
 	}
-	putInts(t.TS)
-	putCodes(t.GroupOf)
-	keep(b, &b.groupStarts, t.GroupStarts)
+	giveBack(b, &b.ints, seen, t.TS)
+	giveBack(b, &b.codes, seen, t.GroupOf)
+	giveBack(b, &b.groupStarts, seen, t.GroupStarts)
+}
+
+// giveBack keeps s for reuse unless it is empty or was given back already (a slice shared by
+// two columns).
+func giveBack[T any](b *Buffers, kept *[][]T, seen map[any]bool, s []T) {
+	if cap(s) == 0 {
+		return
+	}
+	if p := &s[:1][0]; !seen[p] {
+		seen[p] = true
+		keep(b, kept, s)
+	}
 }

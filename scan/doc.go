@@ -53,6 +53,7 @@
 // slices. A panic raised by the Parquet library on malformed input is recovered and returned as
 // one of these two errors.
 //
-// scan imports only the standard library, parquet-go with its bitpack module, and
-// klauspost/compress (snappy); it must not import any other frocket package, and it never logs.
+// scan imports only the standard library, parquet-go with its bitpack module, klauspost/compress
+// (snappy) and golang.org/x/sys/cpu (AVX2 detection); it must not import any other frocket package,
+// and it never logs.
 package scan

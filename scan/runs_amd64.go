@@ -2,13 +2,7 @@
 
 package scan
 
-import "sync"
-
-// cpuid executes CPUID with the given leaf and subleaf.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv reads XCR0, the register saying which vector states the OS saves.
-func xgetbv() (eax, edx uint32)
+import "golang.org/x/sys/cpu"
 
 // increasesTSAVX2 is increasesTS for len(up)*64 rows, four at a time: bit i of up[w] is set
 // when g[64w+i+1] > g[64w+i]; the result is non-zero when some g decreases or some ts decreases
@@ -18,27 +12,9 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func increasesTSAVX2(g, ts []int64, up []uint64) (bad uint64)
 
-// hasAVX2 reports whether the CPU and OS support AVX2. The answer is found once: CPUID costs
-// microseconds in a virtual machine, and it never changes.
-var hasAVX2 = sync.OnceValue(detectAVX2)
-
-// detectAVX2 asks the CPU whether it and the OS support AVX2.
-func detectAVX2() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0
-}
+// hasAVX2 reports whether the CPU and OS support AVX2 (found once, at start-up, by
+// golang.org/x/sys/cpu).
+func hasAVX2() bool { return cpu.X86.HasAVX2 }
 
 // unpackSumBlockAVX2 turns the miniblocks of one DELTA_BINARY_PACKED block, per deltas each,
 // bit-packed at width widths[m] (LSB first), consecutive in src, into per*len(widths) values:
